@@ -1,0 +1,193 @@
+"""The public entry points: :class:`Repairer` and :func:`repair`."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Protocol, Sequence, overload
+
+from tqdm.auto import tqdm
+
+from .guards import is_repairable, violations
+from .model import LoadedModel, load_model
+from .result import Edit, Repair, apply_edits
+from .segment import clause_spans, sentence_spans
+
+# The tokenizer of our models averages well over 3 characters a token on news copy, so a piece of
+# this many characters per token of window fits; pieces are re-checked with the real tokenizer.
+_CHARS_PER_TOKEN = 3
+
+
+class Backend(Protocol):
+    """Proposes word edits (offsets into each sentence, with a confidence) for a batch of sentences."""
+
+    def propose(self, sentences: list[str]) -> list[list[Edit]]: ...
+
+
+class FreeGenerationBackend:
+    """The seq2seq model rewrites the sentence freely; the diff to the input gives the edits."""
+
+    def __init__(self, loaded: LoadedModel, num_beams: int):
+        from .diff import word_edits
+        from .generate import FreeGenerator
+
+        self._generator = FreeGenerator(loaded, num_beams=num_beams)
+        self._word_edits = word_edits
+
+    def propose(self, sentences: list[str]) -> list[list[Edit]]:
+        proposals = []
+        for sentence, generated in zip(sentences, self._generator.generate(sentences)):
+            proposals.append(self._word_edits(sentence, generated.text, generated.span_confidence))
+        return proposals
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A span of one input text that is repaired as a unit (a sentence, or a clause of a long one)."""
+
+    text_index: int
+    start: int
+    end: int
+
+
+class Repairer:
+    """Repairs spun or garbled news text with one loaded model.
+
+    Args:
+        model: a model directory; None for the bundled default model.
+        device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
+        batch_size: sentences per model call.
+        num_beams: beam width of free generation (1 = greedy).
+        min_confidence: edits the model is less sure of than this (0-1) are not applied.
+        mode: "free" (the seq2seq rewrites each sentence), or "auto" (the model's default path).
+        progress: show a progress bar on stderr while repairing.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        device: str = "auto",
+        batch_size: int = 32,
+        num_beams: int = 1,
+        min_confidence: float = 0.5,
+        mode: str = "auto",
+        progress: bool = False,
+    ):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if num_beams < 1:
+            raise ValueError(f"num_beams must be at least 1, got {num_beams}")
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
+        if mode not in ("auto", "free"):
+            raise ValueError(f"mode must be 'auto' or 'free', got {mode!r}")
+        self.loaded = load_model(model, device=device)
+        self.batch_size = batch_size
+        self.min_confidence = min_confidence
+        self.progress = progress
+        self.mode = mode
+        self.backend: Backend = FreeGenerationBackend(self.loaded, num_beams)
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def repair(self, text: str) -> str:
+        """The repaired text; layout, names and numbers are kept."""
+        return self.repair_with_edits(text).text
+
+    def repair_many(self, texts: Sequence[str], progress: bool | None = None) -> list[str]:
+        """Repair many texts at once (batched across texts, in length order)."""
+        return [result.text for result in self.repair_many_with_edits(texts, progress=progress)]
+
+    def repair_with_edits(self, text: str) -> Repair:
+        """The repaired text and the :class:`Edit` list (offsets into ``text``) that produced it."""
+        return self.repair_many_with_edits([text])[0]
+
+    def repair_many_with_edits(self, texts: Sequence[str], progress: bool | None = None) -> list[Repair]:
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("repair_many expects a sequence of strings, not a single string; use repair()")
+        texts = list(texts)
+        for index, text in enumerate(texts):
+            _check_text(text, where=f"texts[{index}]")
+        pieces = [piece for index, text in enumerate(texts) for piece in self._pieces(index, text)]
+        piece_texts = sorted({texts[p.text_index][p.start:p.end] for p in pieces}, key=len)
+        edits_of = self._propose_all(piece_texts, self.progress if progress is None else progress)
+        edits_per_text: list[list[Edit]] = [[] for _ in texts]
+        for piece in pieces:
+            for edit in edits_of[texts[piece.text_index][piece.start:piece.end]]:
+                edits_per_text[piece.text_index].append(edit.shifted(piece.start))
+        return [Repair(text, apply_edits(text, edits), edits) for text, edits in zip(texts, edits_per_text)]
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _pieces(self, text_index: int, text: str) -> list[_Piece]:
+        pieces = []
+        window = self.loaded.max_source_length
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            if not is_repairable(sentence):
+                continue
+            for piece_start, piece_end in self._fit_window(sentence, window):
+                pieces.append(_Piece(text_index, start + piece_start, start + piece_end))
+        return pieces
+
+    def _fit_window(self, sentence: str, window: int) -> list[tuple[int, int]]:
+        """Split a sentence at clause boundaries until every piece fits the model's window."""
+        max_chars = window * _CHARS_PER_TOKEN
+        while True:
+            spans = clause_spans(sentence, max_chars)
+            if max_chars <= 8 or all(self._token_count(sentence[s:e]) <= window for s, e in spans):
+                return spans
+            max_chars //= 2
+
+    def _token_count(self, text: str) -> int:
+        return len(self.loaded.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def _propose_all(self, piece_texts: list[str], progress: bool) -> dict[str, list[Edit]]:
+        edits_of: dict[str, list[Edit]] = {}
+        batches = [piece_texts[i:i + self.batch_size] for i in range(0, len(piece_texts), self.batch_size)]
+        for batch in tqdm(batches, desc="repairing", unit="batch", disable=not progress or len(batches) < 2):
+            for piece, proposed in zip(batch, self.backend.propose(batch)):
+                edits_of[piece] = self._accept(piece, proposed)
+        return edits_of
+
+    def _accept(self, piece: str, proposed: list[Edit]) -> list[Edit]:
+        """Keep the confident edits, then refuse the whole piece if the result breaks a guard."""
+        edits = [edit for edit in proposed if edit.score >= self.min_confidence]
+        if not edits:
+            return []
+        if violations(piece, apply_edits(piece, edits)):
+            return []
+        return edits
+
+
+def _check_text(text: object, where: str = "text") -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"mtfix repairs text: {where} must be str, got {type(text).__name__}")
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_repairer(options: tuple) -> Repairer:
+    return Repairer(**dict(options))
+
+
+@overload
+def repair(text: str, **options) -> str: ...
+@overload
+def repair(text: Sequence[str], **options) -> list[str]: ...
+
+
+def repair(text, **options):
+    """Repair one text (returns a str) or many (returns a list), with the bundled default model.
+
+    ``options`` are :class:`Repairer` arguments; the model is loaded once per process and option set.
+    """
+    if isinstance(text, str):
+        if not text.strip():
+            return text
+        return _cached_repairer(tuple(sorted(options.items()))).repair(text)
+    if isinstance(text, Sequence) and not isinstance(text, (bytes, bytearray)):
+        for index, item in enumerate(text):
+            _check_text(item, where=f"text[{index}]")
+        return _cached_repairer(tuple(sorted(options.items()))).repair_many(list(text))
+    raise TypeError(f"mtfix.repair expects a str or a sequence of str, got {type(text).__name__}")
