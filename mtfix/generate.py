@@ -72,3 +72,17 @@ class FreeGenerator:
             end = len(tokenizer.decode(kept, skip_special_tokens=True))
             token_probs.append((end, math.exp(logprob) if math.isfinite(logprob) else 0.0))
         return Generated(tokenizer.decode(kept, skip_special_tokens=True), token_probs)
+
+
+@torch.inference_mode()
+def sequence_logprobs(loaded: LoadedModel, sources: list[str], targets: list[str]) -> list[float]:
+    """ln P_seq2seq(target | source) for each pair, by teacher forcing (one forward pass)."""
+    tokenizer, model = loaded.tokenizer, loaded.model
+    batch = tokenizer(sources, return_tensors="pt", padding=True, truncation=True,
+                      max_length=loaded.max_source_length).to(model.device)
+    labels = tokenizer(text_target=targets, return_tensors="pt", padding=True, truncation=True,
+                       max_length=int(loaded.max_source_length * 1.5))["input_ids"].to(model.device)
+    mask = labels != tokenizer.pad_token_id
+    logits = model(**batch, labels=labels.masked_fill(~mask, -100)).logits
+    token_logprobs = torch.log_softmax(logits.float(), dim=-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    return (token_logprobs * mask).sum(dim=1).tolist()

@@ -10,6 +10,7 @@ from typing import Protocol, Sequence, overload
 from tqdm.auto import tqdm
 
 from .guards import is_repairable, violations
+from .lattice import Suspicion
 from .model import LoadedModel, load_model
 from .result import Edit, Repair, apply_edits
 from .segment import clause_spans, sentence_spans
@@ -60,7 +61,8 @@ class Repairer:
         batch_size: sentences per model call.
         num_beams: beam width of free generation (1 = greedy).
         min_confidence: edits the model is less sure of than this (0-1) are not applied.
-        mode: "free" (the seq2seq rewrites each sentence), or "auto" (the model's default path).
+        mode: "lattice" (choose among candidate restorations, scored by a news LM and the seq2seq),
+            "free" (the seq2seq rewrites each sentence), or "auto": lattice when the model has one.
         progress: show a progress bar on stderr while repairing.
     """
 
@@ -80,14 +82,18 @@ class Repairer:
             raise ValueError(f"num_beams must be at least 1, got {num_beams}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
-        if mode not in ("auto", "free"):
-            raise ValueError(f"mode must be 'auto' or 'free', got {mode!r}")
+        if mode not in ("auto", "lattice", "free"):
+            raise ValueError(f"mode must be 'auto', 'lattice' or 'free', got {mode!r}")
         self.loaded = load_model(model, device=device)
         self.batch_size = batch_size
         self.min_confidence = min_confidence
         self.progress = progress
+        from .constrained import LatticeBackend, has_lattice
+
+        if mode == "auto":
+            mode = "lattice" if has_lattice(self.loaded.path) else "free"
         self.mode = mode
-        self.backend: Backend = FreeGenerationBackend(self.loaded, num_beams)
+        self.backend: Backend = LatticeBackend(self.loaded) if mode == "lattice" else FreeGenerationBackend(self.loaded, num_beams)
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -117,6 +123,21 @@ class Repairer:
             for edit in edits_of[texts[piece.text_index][piece.start:piece.end]]:
                 edits_per_text[piece.text_index].append(edit.shifted(piece.start))
         return [Repair(text, apply_edits(text, edits), edits) for text, edits in zip(texts, edits_per_text)]
+
+    def check(self, text: str) -> list[Suspicion]:
+        """The spans of ``text`` that look spun, each with a suggested restoration, the alternatives
+        and a confidence; offsets index ``text``. Needs the lattice path."""
+        _check_text(text)
+        if not hasattr(self.backend, "check"):
+            raise ValueError("check() needs a model with the candidate lattice (mode='lattice')")
+        pieces = self._pieces(0, text)
+        found: list[Suspicion] = []
+        piece_texts = [text[p.start:p.end] for p in pieces]
+        for start in range(0, len(pieces), self.batch_size):
+            batch = pieces[start:start + self.batch_size]
+            for piece, suspicions in zip(batch, self.backend.check(piece_texts[start:start + self.batch_size])):
+                found.extend(s.shifted(piece.start) for s in suspicions)
+        return found
 
     # -- internals --------------------------------------------------------------------------------
 

@@ -1,0 +1,226 @@
+"""Plausible originals for every word and short phrase of a (possibly spun) sentence.
+
+A spinner replaces an original word by one of its thesaurus synonyms, swaps function words and
+set phrases, and leaves damage behind (a/an agreement, a lost apostrophe, a lower-cased sentence
+start, digits for small numbers). Inverting each of those gives, for every span of the input, a
+small set of candidate originals, each with a channel score: the log probability that a spinner
+turns that original into what we observe. The decoder then only ever chooses among these, so it
+can restore a spinner's damage but can never write anything else.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .guards import protected_tokens
+from .lexicon import PHRASE_SWAPS, Thesaurus
+from .morph import inflect, lemmas
+from .text import Token, tokenize
+
+# Function words take candidates only from the phrase-swap table: the thesaurus lists for them
+# ("the", "a", "of") are noise that no spinner uses.
+FUNCTION_WORDS = frozenset(
+    """a an the of to in on at by for with from as and or but nor if then than that this these those
+    is are was were be been being am do does did has have had it its he she they we you i me him her
+    them us my his their our your who whom whose which what when where why how not no so such there
+    here all any each some can could may might must shall should will would""".split()
+)
+_NUMBER_NAMES = "one two three four five six seven eight nine".split()
+# Digits stay digits before units, in dates and scores; wire style spells out one to nine otherwise.
+_NUMBER_UNITS = frozenset(
+    """pct percent per cent % mln bln billion million trillion thousand dlrs dollars cents pounds euros
+    yen km miles kg tonnes tons pm am a.m p.m gmt years year-old months days hours minutes seconds
+    points goals runs overs sets games""".split()
+)
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_APOSTROPHE_GAP = re.compile(r"[\u00a0 ]")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Output ``words`` for input tokens ``start:end`` (token indices), with the channel log
+    probability that a spinner writes the observed tokens for them (0 for keeping the input)."""
+
+    start: int
+    end: int
+    words: tuple[str, ...]
+    channel: float
+    kind: str  # keep | synonym | phrase | damage
+
+    @property
+    def is_keep(self) -> bool:
+        return self.kind == "keep"
+
+
+@dataclass(frozen=True)
+class ChannelRates:
+    """How often a spinner applies each family; the channel score of a change includes log(rate)."""
+
+    synonym: float = 0.10
+    phrase: float = 0.30
+    damage: float = 0.50
+
+
+def match_case(word: str, model: str) -> str:
+    """Give ``word`` the capitalisation pattern of ``model`` (the observed token it replaces)."""
+    if model[:1].isupper() and not word[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+class CandidateGenerator:
+    def __init__(
+        self,
+        thesaurus: Thesaurus | None = None,
+        rates: ChannelRates | None = None,
+        max_candidates: int = 12,
+        max_phrase_tokens: int = 4,
+    ):
+        self.thesaurus = thesaurus or Thesaurus.load()
+        self.rates = rates or ChannelRates()
+        self.max_candidates = max_candidates
+        self.max_phrase_tokens = max_phrase_tokens
+        self._phrase_inverse = _invert_phrase_swaps()
+        self._word_originals = lru_cache(maxsize=200_000)(self._originals_of_word)
+
+    # -- public -----------------------------------------------------------------------------------
+
+    def candidates(self, sentence: str) -> tuple[list[Token], list[Candidate]]:
+        """The tokens of ``sentence`` and every candidate span over them (keep candidates included)."""
+        tokens = tokenize(sentence)
+        protected = self._protected_indices(sentence, tokens)
+        found: list[Candidate] = [Candidate(i, i + 1, (t.text,), 0.0, "keep") for i, t in enumerate(tokens)]
+        for i, token in enumerate(tokens):
+            if i in protected or not token.is_word:
+                continue
+            found.extend(self._word_candidates(i, token))
+        found.extend(self._phrase_candidates(tokens, protected))
+        found.extend(self._damage_candidates(sentence, tokens, protected))
+        observed = [t.text.lower() for t in tokens]
+        found = [c for c in found if c.is_keep or [w.lower() for w in c.words] != observed[c.start:c.end]]
+        return tokens, _dedupe(found)
+
+    # -- families ---------------------------------------------------------------------------------
+
+    def _word_candidates(self, index: int, token: Token) -> list[Candidate]:
+        lower = token.text.lower()
+        results = []
+        for original, logprob in self._word_originals(lower):
+            results.append(Candidate(index, index + 1, tuple(match_case(original, token.text).split()), logprob, "synonym"))
+        return results
+
+    def _originals_of_word(self, observed: str) -> tuple[tuple[str, float], ...]:
+        """Originals (inflected like ``observed``) whose synonym list holds it, best first."""
+        if observed in FUNCTION_WORDS:
+            return ()
+        scored: dict[str, float] = {}
+        log_rate = math.log(self.rates.synonym)
+        for lemma, tag in lemmas(observed):
+            for headword, prob in self.thesaurus.inverse(lemma):
+                if headword in FUNCTION_WORDS:
+                    continue
+                original = inflect(headword, tag)
+                if original == observed:
+                    continue
+                score = log_rate + math.log(prob)
+                if score > scored.get(original, -math.inf):
+                    scored[original] = score
+        # Rank by P(observed | original) * P(original): a spinner starts from words news copy uses.
+        ranked = sorted(scored.items(), key=lambda kv: kv[1] + 0.5 * math.log1p(self.thesaurus.frequency(kv[0].split()[0])), reverse=True)
+        return tuple(ranked[: self.max_candidates])
+
+    def _phrase_candidates(self, tokens: list[Token], protected: set[int]) -> list[Candidate]:
+        results = []
+        lowered = [t.text.lower() for t in tokens]
+        log_rate = math.log(self.rates.phrase)
+        for i in range(len(tokens)):
+            for j in range(i + 1, min(len(tokens), i + self.max_phrase_tokens) + 1):
+                if any(k in protected for k in range(i, j)):
+                    break
+                observed = " ".join(lowered[i:j])
+                for original, share in self._phrase_inverse.get(observed, ()):
+                    words = tuple(original.split())
+                    words = (match_case(words[0], tokens[i].text),) + words[1:]
+                    results.append(Candidate(i, j, words, log_rate + math.log(share), "phrase"))
+                if j - i >= 2:
+                    for original, logprob in self._multiword_originals(observed):
+                        words = tuple(original.split())
+                        words = (match_case(words[0], tokens[i].text),) + words[1:]
+                        results.append(Candidate(i, j, words, logprob, "synonym"))
+        return results
+
+    @lru_cache(maxsize=100_000)
+    def _multiword_originals(self, observed: str) -> tuple[tuple[str, float], ...]:
+        """Originals of a spun multi-word phrase ("human beings" -> "people"), inflected on the first word."""
+        first, _, rest = observed.partition(" ")
+        scored: dict[str, float] = {}
+        for lemma, tag in lemmas(first):
+            for headword, prob in self.thesaurus.inverse(f"{lemma} {rest}"):
+                if headword in FUNCTION_WORDS:
+                    continue
+                original = inflect(headword, tag)
+                scored[original] = max(scored.get(original, -math.inf), math.log(self.rates.synonym) + math.log(prob))
+        return tuple(sorted(scored.items(), key=lambda kv: kv[1], reverse=True)[: self.max_candidates])
+
+    def _damage_candidates(self, sentence: str, tokens: list[Token], protected: set[int]) -> list[Candidate]:
+        results = []
+        log_rate = math.log(self.rates.damage)
+        for i, token in enumerate(tokens):
+            lower = token.text.lower()
+            # a/an left behind for the old noun: offer the other article; the LM checks agreement.
+            if lower in ("a", "an"):
+                other = "an" if lower == "a" else "a"
+                results.append(Candidate(i, i + 1, (match_case(other, token.text),), log_rate, "damage"))
+            # "Syria s" / "Syria\u00a0s": the apostrophe of a possessive was lost.
+            if lower == "s" and i > 0 and tokens[i - 1].end + 1 == token.start:
+                gap = sentence[tokens[i - 1].end:token.start]
+                if _APOSTROPHE_GAP.fullmatch(gap) and tokens[i - 1].is_word:
+                    results.append(Candidate(i - 1, i + 1, (tokens[i - 1].text + "'s",), log_rate, "damage"))
+            # "3 soldiers" -> "three soldiers"
+            if (i not in protected or token.text.isdigit()) and token.text in "123456789" and len(token.text) == 1:
+                if self._spell_out(tokens, i):
+                    results.append(Candidate(i, i + 1, (_NUMBER_NAMES[int(token.text) - 1],), log_rate, "damage"))
+        return results
+
+    @staticmethod
+    def _spell_out(tokens: list[Token], i: int) -> bool:
+        if i + 1 >= len(tokens):
+            return False
+        following = tokens[i + 1].text
+        previous = tokens[i - 1].text.lower() if i > 0 else ""
+        return (
+            following[:1].islower()
+            and following.lower() not in _NUMBER_UNITS
+            and previous not in _MONTHS
+            and previous not in {"$", "£", "€", "no", "no.", "number", "page", "at", "article", "section", "game", "vs"}
+        )
+
+    @staticmethod
+    def _protected_indices(sentence: str, tokens: list[Token]) -> set[int]:
+        """Tokens that get no candidates: names, numbers, URLs, and words glued to them."""
+        names = protected_tokens(sentence)
+        return {i for i, t in enumerate(tokens) if t.text in names or any(c.isdigit() for c in t.text)
+                or any(t.text in name and len(name) > len(t.text) for name in names if "/" in name or "." in name)}
+
+
+def _invert_phrase_swaps() -> dict[str, list[tuple[str, float]]]:
+    """spun phrase -> [(original, share of the original's variants)], from the swap table."""
+    inverse: dict[str, list[tuple[str, float]]] = {}
+    for original, variants in PHRASE_SWAPS.items():
+        for variant in variants:
+            inverse.setdefault(variant.lower(), []).append((original, 1.0 / len(variants)))
+    return inverse
+
+
+def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
+    """One candidate per (span, words): the best channel score wins; a change equal to the input is dropped."""
+    best: dict[tuple, Candidate] = {}
+    for candidate in candidates:
+        key = (candidate.start, candidate.end, tuple(w.lower() for w in candidate.words))
+        if key not in best or candidate.channel > best[key].channel:
+            if candidate.is_keep or key not in best or not best[key].is_keep:
+                best[key] = candidate
+    return sorted(best.values(), key=lambda c: (c.start, c.end, not c.is_keep, -c.channel))

@@ -1,0 +1,110 @@
+"""The default repair path: candidate lattice + news LM (+ seq2seq n-best rescoring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .candidates import Candidate, CandidateGenerator
+from .lattice import LatticeDecoder, LatticeWeights, Suspicion, keep_candidates, render, sigmoid
+from .lexicon import Thesaurus
+from .lm import NgramLM
+from .model import LoadedModel, ModelNotFoundError
+from .result import Edit
+
+LM_FILE = "lm.safetensors"
+
+
+def has_lattice(path: Path) -> bool:
+    return (path / LM_FILE).is_file()
+
+
+class LatticeBackend:
+    """Proposes only edits that the candidate lattice allows, each with a confidence: the sigmoid of
+    how much worse the best path scores when that one edit is undone."""
+
+    def __init__(self, loaded: LoadedModel, weights: LatticeWeights | None = None, use_seq2seq: bool = True):
+        lm_path = loaded.path / LM_FILE
+        if not lm_path.is_file():
+            raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {LM_FILE} (the news language model of the lattice path)")
+        self.loaded = loaded
+        self.weights = weights or LatticeWeights.from_settings(loaded.settings)
+        self.use_seq2seq = use_seq2seq and self.weights.seq2seq > 0
+        self.thesaurus = Thesaurus.load()
+        self.decoder = LatticeDecoder(NgramLM.load(lm_path), CandidateGenerator(self.thesaurus), self.weights)
+
+    def propose(self, sentences: list[str]) -> list[list[Edit]]:
+        return [edits for edits, _ in self._decode_all(sentences)]
+
+    def check(self, sentences: list[str]) -> list[list[Suspicion]]:
+        return [suspicions for _, suspicions in self._decode_all(sentences)]
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _decode_all(self, sentences: list[str]) -> list[tuple[list[Edit], list[Suspicion]]]:
+        decoded = [self.decoder.nbest(sentence) for sentence in sentences]
+        if self.use_seq2seq:
+            self._rescore(sentences, decoded)
+        return [self._explain(sentence, tokens, paths[0].candidates, candidates)
+                if paths else ([], []) for sentence, (tokens, paths, candidates) in zip(sentences, decoded)]
+
+    def _rescore(self, sentences, decoded) -> None:
+        from .generate import sequence_logprobs
+        from .result import apply_edits
+
+        sources, targets, owners = [], [], []
+        for index, (sentence, (tokens, paths, _)) in enumerate(zip(sentences, decoded)):
+            for path in paths:
+                sources.append(sentence)
+                targets.append(apply_edits(sentence, render(sentence, tokens, path.candidates)))
+                owners.append((index, path))
+        if not sources:
+            return
+        for (index, path), logprob in zip(owners, sequence_logprobs(self.loaded, sources, targets)):
+            path.seq2seq_score = logprob
+        for _, paths, _ in decoded:
+            paths.sort(key=lambda p: p.total(self.weights), reverse=True)
+
+    def _explain(self, sentence: str, tokens, chosen: list[Candidate], candidates: list[Candidate]):
+        best = self.decoder.score_of(chosen)
+        edits, suspicions = [], []
+        for position, candidate in enumerate(chosen):
+            if candidate.is_keep:
+                continue
+            undone = chosen[:position] + keep_candidates(tokens, candidate.start, candidate.end) + chosen[position + 1:]
+            confidence = sigmoid(best - self.decoder.score_of(undone))
+            alternatives = self._alternatives(chosen, position, candidates)
+            start, end = tokens[candidate.start].start, tokens[candidate.end - 1].end
+            after = " ".join(candidate.words)
+            edits.append(Edit(start, end, sentence[start:end], after, confidence))
+            suspicions.append(Suspicion(start, end, sentence[start:end], after, confidence, alternatives))
+        edits = _capitalise_start(sentence, tokens, edits, self.thesaurus)
+        return edits, suspicions
+
+    def _alternatives(self, chosen: list[Candidate], position: int, candidates: list[Candidate], limit: int = 3) -> list[str]:
+        candidate = chosen[position]
+        rivals = [c for c in candidates if c.start == candidate.start and c.end == candidate.end
+                  and not c.is_keep and c.words != candidate.words]
+        scored = sorted(rivals, key=lambda c: self.decoder.score_of(chosen[:position] + [c] + chosen[position + 1:]), reverse=True)
+        return [" ".join(c.words) for c in scored[:limit]]
+
+
+def _capitalise_start(sentence: str, tokens, edits: list[Edit], thesaurus: Thesaurus) -> list[Edit]:
+    """Spinners lower-case the first word of a sentence ("however", "we're"); restore its capital.
+
+    Only an ordinary dictionary word is capitalised, so "eBay" or "iPhone" at a start stay as written.
+    """
+    first = next((t for t in tokens if t.is_word), None)
+    if first is None or not first.text[:1].islower() or any(c.isupper() for c in first.text):
+        return edits
+    if any(t.text not in "\"'“‘([" for t in tokens[: tokens.index(first)]):
+        return edits
+    covering = next((e for e in edits if e.start <= first.start < e.end or e.start == first.start), None)
+    if covering is not None:
+        if covering.after[:1].islower():
+            fixed = Edit(covering.start, covering.end, covering.before, covering.after[:1].upper() + covering.after[1:], covering.score)
+            return [fixed if e is covering else e for e in edits]
+        return edits
+    if thesaurus.frequency(first.text) <= 0:
+        return edits
+    capital = first.text[:1].upper() + first.text[1:]
+    return sorted(edits + [Edit(first.start, first.end, first.text, capital, 0.9)], key=lambda e: e.start)
