@@ -76,7 +76,7 @@ class CandidateGenerator:
         self,
         thesaurus: Thesaurus | None = None,
         rates: ChannelRates | None = None,
-        max_candidates: int = 12,
+        max_candidates: int = 32,
         max_phrase_tokens: int = 4,
     ):
         self.thesaurus = thesaurus or Thesaurus.load()
@@ -107,20 +107,27 @@ class CandidateGenerator:
 
     def _word_candidates(self, index: int, token: Token) -> list[Candidate]:
         lower = token.text.lower()
+        if len(lower) < 2 or (token.text[:1].isupper() and self.thesaurus.lowercase_share(token.text) < 0.5):
+            return []  # a letter, or a capitalised name at the start of a sentence
         results = []
         for original, logprob in self._word_originals(lower):
             results.append(Candidate(index, index + 1, tuple(match_case(original, token.text).split()), logprob, "synonym"))
         return results
 
     def _originals_of_word(self, observed: str) -> tuple[tuple[str, float], ...]:
-        """Originals (inflected like ``observed``) whose synonym list holds it, best first."""
+        """Single-word originals (inflected like ``observed``) whose synonym list holds it, best first.
+
+        Ranked by the noisy channel, P(observed | original) * P(original): spinners start from the
+        words news copy uses, so a common original ("launched") outranks a rare one that happens to
+        have a short synonym list. Multi-word originals come only from the phrase table.
+        """
         if observed in FUNCTION_WORDS:
             return ()
         scored: dict[str, float] = {}
         log_rate = math.log(self.rates.synonym)
         for lemma, tag in lemmas(observed):
             for headword, prob in self.thesaurus.inverse(lemma):
-                if headword in FUNCTION_WORDS:
+                if headword in FUNCTION_WORDS or " " in headword:
                     continue
                 original = inflect(headword, tag)
                 if original == observed:
@@ -128,9 +135,12 @@ class CandidateGenerator:
                 score = log_rate + math.log(prob)
                 if score > scored.get(original, -math.inf):
                     scored[original] = score
-        # Rank by P(observed | original) * P(original): a spinner starts from words news copy uses.
-        ranked = sorted(scored.items(), key=lambda kv: kv[1] + 0.5 * math.log1p(self.thesaurus.frequency(kv[0].split()[0])), reverse=True)
+        ranked = sorted(scored.items(), key=lambda kv: kv[1] + self._log_prior(kv[0]), reverse=True)
         return tuple(ranked[: self.max_candidates])
+
+    def _log_prior(self, word: str) -> float:
+        """log corpus count: the unigram prior up to a constant, which ranking does not need."""
+        return math.log(self.thesaurus.frequency(word) + 1)
 
     def _phrase_candidates(self, tokens: list[Token], protected: set[int]) -> list[Candidate]:
         results = []
@@ -139,6 +149,8 @@ class CandidateGenerator:
         for i in range(len(tokens)):
             for j in range(i + 1, min(len(tokens), i + self.max_phrase_tokens) + 1):
                 if any(k in protected for k in range(i, j)):
+                    break
+                if tokens[i].text[:1].isupper() and self.thesaurus.lowercase_share(tokens[i].text) < 0.5:
                     break
                 observed = " ".join(lowered[i:j])
                 for original, share in self._phrase_inverse.get(observed, ()):

@@ -22,15 +22,26 @@ class LatticeBackend:
     """Proposes only edits that the candidate lattice allows, each with a confidence: the sigmoid of
     how much worse the best path scores when that one edit is undone."""
 
-    def __init__(self, loaded: LoadedModel, weights: LatticeWeights | None = None, use_seq2seq: bool = True):
+    def __init__(self, lm: NgramLM, weights: LatticeWeights, rescorer: LoadedModel | None = None,
+                 thesaurus: Thesaurus | None = None):
+        self.weights = weights
+        self.rescorer = rescorer if weights.seq2seq > 0 else None
+        self.thesaurus = thesaurus or Thesaurus.load()
+        self.decoder = LatticeDecoder(lm, CandidateGenerator(self.thesaurus), weights)
+
+    @classmethod
+    def from_model(cls, loaded: LoadedModel) -> "LatticeBackend":
+        """The lattice of a model directory: its LM file, its tuned weights, its seq2seq as rescorer."""
         lm_path = loaded.path / LM_FILE
         if not lm_path.is_file():
             raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {LM_FILE} (the news language model of the lattice path)")
-        self.loaded = loaded
-        self.weights = weights or LatticeWeights.from_settings(loaded.settings)
-        self.use_seq2seq = use_seq2seq and self.weights.seq2seq > 0
-        self.thesaurus = Thesaurus.load()
-        self.decoder = LatticeDecoder(NgramLM.load(lm_path), CandidateGenerator(self.thesaurus), self.weights)
+        return cls(NgramLM.load(lm_path), LatticeWeights.from_settings(loaded.settings), loaded)
+
+    def repair_sentences(self, sentences: list[str]) -> list[str]:
+        """The best path of each sentence as text (every edit applied, whatever its confidence)."""
+        from .result import apply_edits
+
+        return [apply_edits(s, edits) for s, edits in zip(sentences, self.propose(sentences))]
 
     def propose(self, sentences: list[str]) -> list[list[Edit]]:
         return [edits for edits, _ in self._decode_all(sentences)]
@@ -42,7 +53,7 @@ class LatticeBackend:
 
     def _decode_all(self, sentences: list[str]) -> list[tuple[list[Edit], list[Suspicion]]]:
         decoded = [self.decoder.nbest(sentence) for sentence in sentences]
-        if self.use_seq2seq:
+        if self.rescorer is not None:
             self._rescore(sentences, decoded)
         return [self._explain(sentence, tokens, paths[0].candidates, candidates)
                 if paths else ([], []) for sentence, (tokens, paths, candidates) in zip(sentences, decoded)]
@@ -59,7 +70,7 @@ class LatticeBackend:
                 owners.append((index, path))
         if not sources:
             return
-        for (index, path), logprob in zip(owners, sequence_logprobs(self.loaded, sources, targets)):
+        for (index, path), logprob in zip(owners, sequence_logprobs(self.rescorer, sources, targets)):
             path.seq2seq_score = logprob
         for _, paths, _ in decoded:
             paths.sort(key=lambda p: p.total(self.weights), reverse=True)

@@ -93,7 +93,7 @@ class Repairer:
         if mode == "auto":
             mode = "lattice" if has_lattice(self.loaded.path) else "free"
         self.mode = mode
-        self.backend: Backend = LatticeBackend(self.loaded) if mode == "lattice" else FreeGenerationBackend(self.loaded, num_beams)
+        self.backend: Backend = LatticeBackend.from_model(self.loaded) if mode == "lattice" else FreeGenerationBackend(self.loaded, num_beams)
 
     # -- public API -------------------------------------------------------------------------------
 

@@ -1,0 +1,236 @@
+"""The spinner's synonym source: a compiled thesaurus with corpus frequencies, and phrase swaps.
+
+The thesaurus merges the Moby thesaurus and WordNet 3.0 (see ``training/compile_thesaurus.py``) and
+is shipped as one compressed NumPy archive, ``mtfix/data/thesaurus.npz``, so that only NumPy is needed
+at run time. Its arrays:
+
+- ``vocab``: the UTF-8 bytes of every known word or phrase, joined with newlines, sorted;
+- ``freq`` / ``lower_freq``: per vocabulary entry, the count in the clean corpora case-folded, and the
+  count of its lower-case occurrences only (the ratio tells names from common words);
+- ``pos``: per entry, a WordNet part-of-speech bitmask (see :mod:`mtfix.morph`);
+- ``head_ids``, ``syn_offsets``, ``syn_ids``: headword -> synonyms in CSR layout (vocabulary ids);
+- ``exc_form``, ``exc_lemma``, ``exc_pos``: WordNet's irregular-inflection exception lists.
+
+Spinners prefer common words, so a spinner rewriting headword ``h`` is modelled as choosing synonym
+``s`` with probability proportional to ``(freq(s) + 1) ** alpha``; the same channel, read backwards,
+tells the repairer which originals could have produced a spun word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "thesaurus.npz"
+DEFAULT_ALPHA = 0.5
+
+# Words the thesaurus family never touches and never produces: closed-class words and auxiliaries.
+# Spinners handle these through their phrase table (PHRASE_SWAPS) instead.
+FUNCTION_WORDS: frozenset[str] = frozenset(
+    """a an the this that these those some any each every all both either neither no not nor
+    i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
+    who whom whose which what where when why how whether if then than so as because since while
+    although though unless until till and or but yet for of in on at by to from with without into
+    onto upon about above below over under between among through during before after against
+    around across along toward towards within via per up down out off
+    be am is are was were been being have has had having do does did doing done
+    will would shall should can could may might must ought
+    there here also very just only even still too not never more most much many such own same
+    other another""".split()
+)
+
+# Function-word and phrase swaps of real article spinners: original -> spun variants (lower case).
+# The thesaurus lists for such words are huge and mostly wrong-sense, whereas spinners use a small,
+# stable table for them, so they are kept apart from the thesaurus and applied as their own family.
+PHRASE_SWAPS: dict[str, tuple[str, ...]] = {
+    "said": ("stated",),
+    "told": ("instructed", "advised"),
+    "not": ("no longer",),
+    "since": ("considering the fact that", "due to the fact that"),
+    "because": ("due to the fact that", "because of the fact that"),
+    "according to": ("consistent with", "in keeping with", "in step with"),
+    "rather than": ("as opposed to", "in place of"),
+    "must": ("have to", "ought to"),
+    "should": ("ought to", "must"),
+    "call on": ("name on",),
+    "called on": ("referred to as on",),
+    "against": ("towards", "in opposition to"),
+    "by": ("via", "through", "with the aid of"),
+    "despite": ("notwithstanding", "regardless of", "in spite of"),
+    "will": ("are able to", "can"),
+    "would": ("might", "could"),
+    "we are": ("we're",),
+    "they are": ("they're",),
+    "it is": ("it's",),
+    "is not": ("isn't",),
+    "do not": ("don't",),
+    "what is": ("what's",),
+    "that is": ("that's",),
+    "also": ("additionally", "moreover"),
+    "between": ("among",),
+    "more than": ("greater than", "extra than"),
+    "but": ("however",),
+    "however": ("but", "nevertheless"),
+    "seeking": ("in search of",),
+    "was never": ("changed into in no way", "become in no way"),
+    "never": ("in no way", "by no means"),
+    "with": ("together with",),
+    "especially": ("specifically", "particularly"),
+    "late": ("past due", "overdue"),
+    "step up": ("up",),
+    "stepped up": ("upped",),
+    "these": ("those",),
+    "this is": ("that is",),
+    "every": ("each",),
+    "recently": ("lately", "these days"),
+    "in order to": ("so as to", "so one can", "with a purpose to"),
+    "as well as": ("in addition to", "along with"),
+    "although": ("even though", "even as"),
+    "while": ("even as", "whilst"),
+    "about": ("approximately",),
+    "around": ("round", "approximately"),
+    "during": ("at some point of", "throughout", "for the duration of"),
+    "including": ("which include", "together with", "consisting of"),
+    "such as": ("which include", "along with"),
+    "before": ("earlier than", "in advance of"),
+    "until": ("till", "until eventually"),
+    "whether": ("whether or not",),
+    "many": ("a lot of", "numerous"),
+    "some": ("a few", "a little"),
+    "very": ("extraordinarily", "extremely"),
+    "almost": ("nearly",),
+    "as a result": ("as a end result", "as a consequence"),
+    "for example": ("as an instance", "for instance"),
+    "at least": ("at the least", "as a minimum"),
+    "in addition": ("further", "moreover"),
+    "on the other hand": ("however",),
+    "the first time": ("the primary time",),
+    "could": ("may want to", "ought to"),
+    "can": ("may",),
+    "need to": ("want to", "must"),
+}
+
+
+@dataclass(frozen=True)
+class LexiconTables:
+    """The raw contents of a compiled data file, with the vocabulary index built once."""
+
+    vocab: list[str]
+    index: dict[str, int]
+    arrays: dict[str, np.ndarray]
+
+
+@lru_cache(maxsize=4)
+def load_tables(path: str | Path | None = None) -> LexiconTables:
+    """Read a compiled data file (default: the shipped one). Cached: the file is read once."""
+    with np.load(Path(path) if path is not None else DEFAULT_PATH) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    vocab = arrays.pop("vocab").tobytes().decode("utf-8").split("\n")
+    return LexiconTables(vocab, {word: i for i, word in enumerate(vocab)}, arrays)
+
+
+class Thesaurus:
+    """Headword -> synonyms (lemma level, lower case), corpus frequencies and the spinner channel."""
+
+    _cache: dict[tuple[str, float], Thesaurus] = {}
+
+    def __init__(self, tables: LexiconTables, alpha: float = DEFAULT_ALPHA) -> None:
+        a = tables.arrays
+        self.alpha = alpha
+        self._vocab = tables.vocab
+        self._index = tables.index
+        self._freq = a["freq"].astype(np.int64)
+        self._lower_freq = a["lower_freq"].astype(np.int64)
+        head_ids = a["head_ids"].astype(np.int64)
+        offsets = a["syn_offsets"].astype(np.int64)
+        syn_ids = a["syn_ids"].astype(np.int64)
+
+        # Row of each headword in the CSR arrays, by vocabulary id (-1: not a headword).
+        self._head_row = np.full(len(self._vocab), -1, dtype=np.int64)
+        self._head_row[head_ids] = np.arange(len(head_ids))
+        self._offsets = offsets
+        self._syn_ids = syn_ids
+
+        # Channel P(s | h) proportional to (freq(s) + 1) ** alpha within each headword's list.
+        weights = (self._freq[syn_ids] + 1.0) ** alpha
+        rows = np.repeat(np.arange(len(head_ids)), np.diff(offsets))
+        sums = np.bincount(rows, weights=weights, minlength=len(head_ids))
+        self._probs = weights / sums[rows]
+
+        # Inverse index: entries grouped by synonym id, most probable first within a group.
+        order = np.lexsort((-self._probs, syn_ids))
+        self._inv_heads = head_ids[rows[order]]
+        self._inv_probs = self._probs[order]
+        counts = np.bincount(syn_ids, minlength=len(self._vocab))
+        self._inv_offsets = np.concatenate(([0], np.cumsum(counts)))
+        self._inverse_cache: dict[str, list[tuple[str, float]]] = {}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, alpha: float = DEFAULT_ALPHA) -> Thesaurus:
+        """The thesaurus of a compiled data file (default: the shipped one). Cached per path and alpha."""
+        key = (str(Path(path).resolve()) if path is not None else str(DEFAULT_PATH), alpha)
+        if key not in cls._cache:
+            cls._cache[key] = cls(load_tables(path), alpha)
+        return cls._cache[key]
+
+    def __contains__(self, headword: str) -> bool:
+        i = self._index.get(headword.lower())
+        return i is not None and self._head_row[i] >= 0
+
+    def __len__(self) -> int:
+        return int((self._head_row >= 0).sum())
+
+    def synonyms(self, headword: str) -> tuple[str, ...]:
+        i = self._index.get(headword.lower())
+        if i is None or self._head_row[i] < 0:
+            return ()
+        row = self._head_row[i]
+        return tuple(self._vocab[s] for s in self._syn_ids[self._offsets[row]:self._offsets[row + 1]])
+
+    def frequency(self, word: str) -> int:
+        """Case-folded count of ``word`` (or phrase) in the clean corpora; 0 when unseen."""
+        i = self._index.get(word.lower())
+        return int(self._freq[i]) if i is not None else 0
+
+    def lowercase_share(self, word: str) -> float:
+        """Share of the corpus occurrences of ``word`` written in lower case: near 0 for names."""
+        i = self._index.get(word.lower())
+        if i is None or self._freq[i] == 0:
+            return 0.0
+        return float(self._lower_freq[i] / self._freq[i])
+
+    def channel(self, headword: str) -> dict[str, float]:
+        """P(spinner writes s | headword) over the headword's synonyms; empty when it has none."""
+        i = self._index.get(headword.lower())
+        if i is None or self._head_row[i] < 0:
+            return {}
+        row = self._head_row[i]
+        lo, hi = self._offsets[row], self._offsets[row + 1]
+        return {self._vocab[s]: float(p) for s, p in zip(self._syn_ids[lo:hi], self._probs[lo:hi])}
+
+    def inverse(self, synonym: str) -> list[tuple[str, float]]:
+        """Headwords whose list holds ``synonym``, with P(synonym | headword), most probable first."""
+        key = synonym.lower()
+        cached = self._inverse_cache.get(key)
+        if cached is not None:
+            return cached
+        i = self._index.get(key)
+        result: list[tuple[str, float]] = []
+        if i is not None:
+            lo, hi = self._inv_offsets[i], self._inv_offsets[i + 1]
+            result = [(self._vocab[h], float(p)) for h, p in zip(self._inv_heads[lo:hi], self._inv_probs[lo:hi])]
+        self._inverse_cache[key] = result
+        return result
+
+
+def phrase_inverse() -> dict[str, tuple[str, ...]]:
+    """Spun variant -> the originals it stands for in :data:`PHRASE_SWAPS` (identity variants left out)."""
+    inverse: dict[str, list[str]] = {}
+    for original, variants in PHRASE_SWAPS.items():
+        for variant in variants:
+            if variant != original and original not in inverse.get(variant, []):
+                inverse.setdefault(variant, []).append(original)
+    return {variant: tuple(originals) for variant, originals in inverse.items()}

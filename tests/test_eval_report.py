@@ -1,0 +1,351 @@
+"""The eval report and its command: Markdown, HTML and JSON output, bad inputs, nothing written on error."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import eval.cli
+from eval.cli import main
+from eval.inputs import load_seed
+from eval.report import build_report, render_html, render_json, render_markdown, word_diff
+from eval.screenshot import find_chromium, screenshot
+
+REPO = Path(__file__).resolve().parent.parent
+TESTSETS = REPO / "eval" / "testsets"
+SPUN = TESTSETS / "idlib_ceasefire_spun.txt"
+REFERENCE = TESTSETS / "idlib_ceasefire_reference.txt"
+SACREBLEU = str(Path(sys.executable).parent / "sacrebleu")
+DAMAGED_LINE = 14  # 1-based line of the seed article that the fake system makes worse
+
+
+def half_repaired_lines() -> list[str]:
+    """A fake system output: every other sentence repaired as in the reference, one sentence damaged."""
+    spun = SPUN.read_text(encoding="utf-8").split("\n")
+    reference = REFERENCE.read_text(encoding="utf-8").split("\n")
+    lines = []
+    sentences = 0
+    for number, (source, target) in enumerate(zip(spun, reference), 1):
+        sentences += bool(source.strip())
+        if number == DAMAGED_LINE:
+            lines.append(source.replace("said", "declared").replace("terrorists", "militants"))
+        else:
+            lines.append(target if sentences % 2 == 1 else source)
+    return lines
+
+
+@pytest.fixture
+def hypothesis(tmp_path) -> Path:
+    path = tmp_path / "half_repaired.txt"
+    path.write_text("\n".join(half_repaired_lines()) + "\n", encoding="utf-8")
+    return path
+
+
+def run_eval(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def sacrebleu_scores(hypothesis: Path, reference: Path) -> list[float]:
+    command = [
+        SACREBLEU, str(reference), "-i", str(hypothesis),
+        "-m", "bleu", "chrf", "ter", "--chrf-word-order", "2", "-w", "6", "-b",
+    ]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def test_json_report_values_equal_the_sacrebleu_cli(hypothesis, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    code, _, err = run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "json", "-o", str(out)], capsys)
+    assert code == 0, err
+    report = json.loads(out.read_text(encoding="utf-8"))
+    corpus = {row["name"]: row for row in report["corpus"]}
+    assert list(corpus) == ["BLEU", "chrF++", "TER"]
+    system = sacrebleu_scores(hypothesis, REFERENCE)
+    identity = sacrebleu_scores(SPUN, REFERENCE)
+    for (name, row), expected_system, expected_identity in zip(corpus.items(), system, identity):
+        assert row["system"] == pytest.approx(expected_system, abs=1e-6), name
+        assert row["identity"] == pytest.approx(expected_identity, abs=1e-6), name
+        assert row["difference"] == pytest.approx(row["system"] - row["identity"])
+        assert row["ci_low"] < row["difference"] < row["ci_high"], name
+        assert row["signature"].startswith("nrefs:1|")
+        assert row["bootstrap"] == "test:paired-bs|bs:1000|seed:12345"
+        assert row["verdict"] == "better"
+    assert report["lines"] == 38 and report["segments"] == 19
+    assert [s["change"] for s in report["improved"]] == sorted((s["change"] for s in report["improved"]), reverse=True)
+    assert [s["line"] for s in report["damaged"]] == [DAMAGED_LINE]
+    assert report["damaged"][0]["change"] < 0
+    assert {"operation": "insert", "text": "declared"} in report["damaged"][0]["diff"]
+    assert report["edits"]["details"]["false_positives"] == 2  # declared, militants
+    assert report["overcorrection"] is None and report["throughput"] is None
+    assert report["machine"]["cpu_count"] == os.cpu_count()
+    assert len(report["sentences"]) == 19
+
+
+def test_markdown_report(hypothesis, capsys):
+    code, out, _ = run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis)], capsys)
+    assert code == 0
+    assert out.startswith("# mtfix evaluation report")
+    assert "| BLEU ↑ | 59.0 |" in out  # identity BLEU of the spun article, as sacrebleu prints it
+    assert "| TER ↓ |" in out
+    assert "- chrF++: `nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0`" in out
+    assert "## Most improved sentences" in out and "## Most damaged sentences" in out
+    assert f"- **line {DAMAGED_LINE}**" in out
+    assert "~~said~~ **declared**" in out
+    assert "over-correction: not measured" in out
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend(attrs)
+
+
+def test_html_report_is_one_self_contained_page(hypothesis, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    code, _, _ = run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "html", "-o", str(out)], capsys)
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    parser = _Tags()
+    parser.feed(page)
+    assert parser.tags.count("html") == 1 and "style" in parser.tags and "svg" in parser.tags
+    assert "del" in parser.tags and "ins" in parser.tags
+    assert not {"script", "link", "img", "iframe", "object"} & set(parser.tags)
+    assert not [name for name, _ in parser.attributes if name in ("src", "href")]
+    assert page.count("http") == page.count('xmlns="http://www.w3.org/2000/svg"') == 1
+    assert parser.tags.count("rect") == 19  # one bar per scored sentence
+    assert "<del>declared</del>" not in page and "<ins>declared</ins>" in page
+
+
+def test_word_diff_pieces_rebuild_both_texts():
+    before, after = 'Russia s defence ministry stated, "we\'re ok"', "Russia's defence ministry said, \"We are ok\""
+    pieces = word_diff(before, after)
+    assert "".join(p.text for p in pieces if p.operation != "insert") == before
+    assert "".join(p.text for p in pieces if p.operation != "delete") == after
+
+
+def test_renderers_agree_on_a_report_built_in_python():
+    eval_set = load_seed()
+    report = build_report(eval_set, hypotheses=half_repaired_lines(), system_label="half", top=2)
+    assert len(report.improved) == 2
+    bleu = report.corpus[0]
+    assert f"{bleu.system:.1f}" in render_markdown(report)
+    assert f"<td>{bleu.system:.1f}</td>" in render_html(report)
+    assert json.loads(render_json(report))["corpus"][0]["system"] == bleu.system
+
+
+def test_python_m_eval_runs_the_same_command(hypothesis, tmp_path):
+    out = tmp_path / "report.json"
+    command = [sys.executable, "-m", "eval", "--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "json", "-o", str(out)]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["corpus"][0]["name"] == "BLEU"
+
+
+def test_shipped_seed_files_equal_the_repository_seeds():
+    for name in ("idlib_ceasefire_spun.txt", "idlib_ceasefire_reference.txt"):
+        if not (REPO / "seeds" / name).exists():
+            pytest.skip("no seeds/ folder (installed package)")
+        assert (TESTSETS / name).read_bytes() == (REPO / "seeds" / name).read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad inputs: one clear error line, exit status 2, nothing written
+
+
+def _bad_case(tmp_path: Path, case: str) -> tuple[list[str], str]:
+    """Arguments for a bad-input case and a phrase its error message must contain."""
+    spun, reference = tmp_path / "spun.txt", tmp_path / "reference.txt"
+    spun.write_text("a b c\n\nd e f\n", encoding="utf-8")
+    reference.write_text("a b x\n\nd e y\n", encoding="utf-8")
+    hypothesis = tmp_path / "hypothesis.txt"
+    hypothesis.write_text("a b x\n\nd e f\n", encoding="utf-8")
+    if case == "reference line count":
+        reference.write_text("a b x\n\nd e y\nextra\n", encoding="utf-8")
+        expected = "has 4 lines but"
+    elif case == "hypothesis line count":
+        hypothesis.write_text("a b x\n", encoding="utf-8")
+        expected = "has 1 lines but"
+    elif case == "empty file":
+        reference.write_text("", encoding="utf-8")
+        expected = "is empty"
+    elif case == "blank lines only":
+        spun.write_text("\n  \n\n", encoding="utf-8")
+        expected = "is empty"
+    elif case == "not utf-8":
+        hypothesis.write_bytes("a b x\n\nd é f\n".encode("latin-1"))
+        expected = "is not UTF-8 text (byte 0xe9"
+    elif case == "blank lines misaligned":
+        reference.write_text("a b x\nd e y\n\n", encoding="utf-8")
+        expected = "line 2 is blank in"
+    elif case == "missing file":
+        reference.unlink()
+        expected = "cannot read"
+    else:
+        raise AssertionError(case)
+    args = ["--source", str(spun), "--reference", str(reference), "--hypothesis", str(hypothesis)]
+    return args, expected
+
+
+BAD_CASES = [
+    "reference line count",
+    "hypothesis line count",
+    "empty file",
+    "blank lines only",
+    "not utf-8",
+    "blank lines misaligned",
+    "missing file",
+]
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+@pytest.mark.parametrize("output_format", ["md", "json"])
+def test_bad_input_fails_clearly_and_writes_nothing(case, output_format, tmp_path, capsys):
+    args, expected = _bad_case(tmp_path, case)
+    out = tmp_path / "out" / "report.txt"
+    out.parent.mkdir()
+    code, stdout, stderr = run_eval(args + ["--format", output_format, "-o", str(out)], capsys)
+    assert code == 2
+    assert stdout == ""
+    assert stderr.startswith("mtfix eval: error: ") and stderr.count("\n") == 1
+    assert expected in stderr
+    assert list(out.parent.iterdir()) == []
+
+
+def test_an_existing_report_is_left_untouched_on_error(tmp_path, capsys):
+    args, _ = _bad_case(tmp_path, "reference line count")
+    out = tmp_path / "report.md"
+    out.write_text("previous report\n", encoding="utf-8")
+    code, _, _ = run_eval(args + ["-o", str(out)], capsys)
+    assert code == 2
+    assert out.read_text(encoding="utf-8") == "previous report\n"
+
+
+def test_a_failed_write_leaves_no_partial_file(hypothesis, tmp_path, monkeypatch, capsys):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+
+    def failing_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(eval.cli.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        main(["--test-set", "seed", "--hypothesis", str(hypothesis), "-o", str(out_dir / "report.md")])
+    assert list(out_dir.iterdir()) == []
+
+
+def test_source_and_test_set_together_is_a_usage_error(hypothesis, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--test-set", "seed", "--source", str(SPUN), "--hypothesis", str(hypothesis)])
+    assert exit_info.value.code == 2
+    assert "--test-set replaces --source/--reference" in capsys.readouterr().err
+
+
+def test_hypothesis_or_model_is_required(capsys):
+    with pytest.raises(SystemExit):
+        main(["--test-set", "seed"])
+    assert "one of the arguments --hypothesis --model is required" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a model
+
+
+def test_model_mode_repairs_times_and_measures_over_correction(tiny_model_dir, tmp_path, capsys):
+    # Sentences in the style of the tiny model's toy task (training/tiny.py): spinner swaps to undo.
+    clean = [
+        "The minister said on Monday that the fire in Idlib was out.",
+        "",
+        "Police told reporters in Ankara that air strikes had stopped.",
+        "Rebels met officials in Hama today.",
+    ]
+    spun = [line.replace("said", "stated").replace("fire", "fireplace").replace("told", "instructed") for line in clean]
+    (tmp_path / "spun.txt").write_text("\n".join(spun) + "\n", encoding="utf-8")
+    (tmp_path / "clean.txt").write_text("\n".join(clean) + "\n", encoding="utf-8")
+    out = tmp_path / "report.json"
+    args = ["--source", str(tmp_path / "spun.txt"), "--reference", str(tmp_path / "clean.txt")]
+    code, _, err = run_eval(args + ["--model", str(tiny_model_dir), "--batch-size", "1", "--format", "json", "-o", str(out)], capsys)
+    assert code == 0, err
+    assert "100%" in err  # the progress bar ran to the end
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["system"] == f"model:{tiny_model_dir}"
+    assert report["segments"] == 3
+    assert report["throughput"]["sentences"] == 3 and report["throughput"]["sentences_per_second"] > 0
+    assert report["overcorrection"]["details"]["words"] == sum(len(line.split()) + 1 for line in clean if line)
+    assert isinstance(report["machine"]["torch_threads"], int)
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "report.md"
+    code, _, err = run_eval(["--test-set", "seed", "--model", str(tmp_path / "no_model"), "-o", str(out)], capsys)
+    assert code == 2
+    assert err.startswith("mtfix eval: error: cannot load the model") and str(tmp_path / "no_model") in err
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The synthetic test set
+
+
+def test_synthetic_test_set_not_built_is_a_clear_error(hypothesis, tmp_path, capsys):
+    missing = tmp_path / "work_data" / "pairs"
+    code, _, err = run_eval(["--test-set", "synthetic", "--data-dir", str(missing), "--hypothesis", str(hypothesis)], capsys)
+    assert code == 2
+    assert f"synthetic test set not found: {missing} does not exist" in err
+    assert "training/build_data.py" in err
+
+
+def test_synthetic_test_set_is_read_from_the_saved_pairs(tmp_path, capsys):
+    datasets = pytest.importorskip("datasets")
+    rows = {
+        "source": ["he stated it", "the navy intervention", "clean sentence"],
+        "target": ["he said it", "the military intervention", "clean sentence"],
+    }
+    pairs = datasets.DatasetDict(
+        {"train": datasets.Dataset.from_dict({k: v[:1] for k, v in rows.items()}), "test": datasets.Dataset.from_dict(rows)}
+    )
+    pairs.save_to_disk(str(tmp_path / "pairs"))
+    hypothesis = tmp_path / "hyp.txt"
+    hypothesis.write_text("\n".join(rows["target"]) + "\n", encoding="utf-8")
+    code, out, err = run_eval(
+        ["--test-set", "synthetic", "--data-dir", str(tmp_path / "pairs"), "--hypothesis", str(hypothesis), "--format", "json"],
+        capsys,
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["segments"] == 3
+    assert report["corpus"][1]["system"] == pytest.approx(100.0)  # chrF++ of a perfect repair
+    assert report["edits"]["score"] == pytest.approx(100.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering in a real browser
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_html_report_renders_in_headless_chromium(hypothesis, tmp_path, capsys):
+    page = tmp_path / "report.html"
+    assert run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "html", "-o", str(page)], capsys)[0] == 0
+    image = tmp_path / "report.png"
+    screenshot(page, image, size=(1200, 1600))
+    assert _png_size(image) == (1200, 1600)
+    assert image.stat().st_size > 50_000  # a page with text, tables and a plot, not a blank canvas

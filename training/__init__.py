@@ -1,0 +1,1 @@
+"""Training-side code: corpus readers, thesaurus compilation and the spun/clean pair builder."""
