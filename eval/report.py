@@ -29,13 +29,12 @@ from string import Template
 from typing import Literal
 
 import sacrebleu
-import sacrebleu.metrics
 
 import mtfix
 from mtfix.diff import word_edits
 from eval.inputs import EvalSet, check_hypotheses
 from eval.metrics import BLEU, TER, ChrF, EditF05, MetricResult, OverCorrection, Preservation
-from eval.significance import Comparison, compare_to_identity
+from eval.significance import Comparison, compare_to_identity, segment_statistics
 
 RepairFunction = Callable[[list[str]], list[str]]
 DiffOperation = Literal["equal", "delete", "insert"]
@@ -200,26 +199,27 @@ def build_report(
     outputs = [hypotheses[index] for index in scored]
     references = [[stream[index] for index in scored] for stream in eval_set.references]
 
-    corpus = [
-        compare_to_identity(metric, sources, outputs, references, bootstrap_samples)
-        for metric in (BLEU(), ChrF(), TER())
+    corpus = []
+    sentence_scores: tuple[list[float], list[float]] = ([], [])
+    for metric in (BLEU(), ChrF(), TER()):
+        identity_stats = segment_statistics(metric, sources, references)
+        system_stats = segment_statistics(metric, outputs, references)
+        corpus.append(compare_to_identity(metric, identity_stats, system_stats, bootstrap_samples))
+        if isinstance(metric, ChrF):
+            # A sentence's chrF++ is the score of its own statistics (what sacrebleu's sentence_score does).
+            sentence_scores = (
+                [metric.sacrebleu_metric._compute_score_from_stats(row).score for row in identity_stats],
+                [metric.sacrebleu_metric._compute_score_from_stats(row).score for row in system_stats],
+            )
+    sentences = [
+        SentenceScore(line=index + 1, identity=identity, system=system)
+        for index, identity, system in zip(scored, *sentence_scores)
     ]
+
     overcorrection = None
     if repair is not None:
         repaired_references, _ = run_repair(repair, references[0])
         overcorrection = OverCorrection().compute(references[0], repaired_references, references)
-
-    sentence_chrf = sacrebleu.metrics.CHRF(word_order=2)
-    sentences = []
-    for position, index in enumerate(scored):
-        line_references = [stream[position] for stream in references]
-        sentences.append(
-            SentenceScore(
-                line=index + 1,
-                identity=sentence_chrf.sentence_score(sources[position], line_references).score,
-                system=sentence_chrf.sentence_score(outputs[position], line_references).score,
-            )
-        )
 
     def shown(score: SentenceScore) -> SentenceChange:
         index = score.line - 1
@@ -458,7 +458,7 @@ def render_plot(sentences: list[SentenceScore], width: int = 1000, height: int =
             f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" class="tick" text-anchor="end">{_tick_label(tick)}</text>'
         )
     step = plot_width / len(bars)
-    bar_width = max(step * 0.8, 0.5)
+    bar_width = max(step * 0.8 if ordered else step, 0.5)  # sorted bars join into an area
     label_every = max(1, round(len(bars) / 20))
     for position, score in enumerate(bars):
         x = left + position * step + (step - bar_width) / 2
@@ -521,13 +521,13 @@ _PAGE = Template(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mtfix evaluation report: $test_set</title>
 <style>
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; margin: 0; background: #f6f8fa; }
+body { font: 15px/1.5 system-ui, "Segoe UI", sans-serif; color: #1f2328; margin: 0; background: #f6f8fa; }
 main { max-width: 1080px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
 .muted, .meta { color: #57606a; }
 .meta { margin: 0; font-size: 13px; }
-code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa; padding: 1px 4px; border-radius: 4px; word-break: break-all; }
+code { font: 12px/1.4 ui-monospace, Menlo, monospace; background: #f6f8fa; padding: 1px 4px; border-radius: 4px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 6px 10px; border-bottom: 1px solid #d0d7de; text-align: right; }
 th:first-child, td:first-child, th.text, td.text { text-align: left; }
@@ -576,14 +576,24 @@ dt { font-weight: 600; } dd { margin: 0; }
 <tr><th>metric</th><th>identity</th><th>system</th><th>difference [95% CI]</th><th>p</th><th class="text">verdict</th></tr>
 $corpus_rows
 </table>
-<p class="muted">Identity = the spun source scored as is. Difference = system − identity with a 95% interval from sacrebleu's paired bootstrap resampling.</p>
+<p class="muted">Identity = the spun source scored as is. Difference = system − identity with a 95% interval
+from sacrebleu's paired bootstrap resampling.</p>
 <ul class="signatures">$signatures</ul>
 
 <h2>Edits, over-correction, preservation</h2>
 <div class="cards">
-<div class="card"><div class="title">Edit F0.5</div><div class="value">$edit_f</div><p>$edit_detail</p><p class="muted">word edits source → output against source → reference, exact match</p></div>
-<div class="card"><div class="title">Over-correction ↓</div><div class="value">$over_value</div><p>$over_detail</p><p class="muted">words changed when the clean reference is the input</p></div>
-<div class="card"><div class="title">Preservation</div><div class="value">$preservation_value</div><p>$preservation_detail</p><p class="muted">numbers and capitalised names of the source kept (reference: $reference_preservation)</p></div>
+<div class="card">
+  <div class="title">Edit F0.5</div><div class="value">$edit_f</div><p>$edit_detail</p>
+  <p class="muted">word edits source → output against source → reference, exact match</p>
+</div>
+<div class="card">
+  <div class="title">Over-correction ↓</div><div class="value">$over_value</div><p>$over_detail</p>
+  <p class="muted">words changed when the clean reference is the input</p>
+</div>
+<div class="card">
+  <div class="title">Preservation</div><div class="value">$preservation_value</div><p>$preservation_detail</p>
+  <p class="muted">numbers and capitalised names of the source kept (reference: $reference_preservation)</p>
+</div>
 </div>
 
 <h2>Per-sentence $sentence_metric change (system − identity)</h2>

@@ -27,7 +27,11 @@ def find_chromium(preferred: str = DEFAULT_CHROMIUM) -> str | None:
 
 
 def screenshot(
-    page: Path, image: Path, chromium: str = DEFAULT_CHROMIUM, size: tuple[int, int] = (1200, 1600), timeout: float = 120
+    page: Path,
+    image: Path,
+    chromium: str = DEFAULT_CHROMIUM,
+    size: tuple[int, int] = (1200, 1600),
+    timeout: float = 120,
 ) -> None:
     """Save a ``size`` (width, height) screenshot of the HTML file ``page`` to ``image``."""
     executable = find_chromium(chromium)
@@ -47,6 +51,9 @@ def screenshot(
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
+            # Paint the whole page before capturing; without these a tile can come out half drawn.
+            "--run-all-compositor-stages-before-draw",
+            "--virtual-time-budget=5000",
             f"--user-data-dir={profile}",
             f"--screenshot={image}",
             f"--window-size={size[0]},{size[1]}",

@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--num-beams", type=int, default=1, metavar="N")
     repair.add_argument("--mode", default="auto", help="auto (the model's default path) or free")
 
+    check = commands.add_parser("check", help="list the spans that look spun, with suggestions")
+    _add_model_options(check)
+    check_shown = check.add_mutually_exclusive_group()
+    check_shown.add_argument("--json", action="store_true", help="a JSON list of {start, end, text, suggestion, score, alternatives}")
+    check_shown.add_argument("--html", action="store_true", help="one HTML page with the spans highlighted")
+
     commands.add_parser("eval", help="score repairs against references (see `mtfix eval --help`)", add_help=False)
     return parser
 
@@ -110,6 +116,24 @@ def run_repair(args: argparse.Namespace) -> None:
         write_output("".join(result.text for result in results), args.output)
 
 
+def run_check(args: argparse.Namespace) -> None:
+    from .highlight import render_check_html
+
+    inputs = read_inputs(args.files)
+    if len(inputs) != 1:
+        raise CommandError("mtfix check takes one input at a time")
+    name, text = inputs[0]
+    args.mode = "lattice"
+    suspicions = _make_repairer(args, len(text)).check(text)
+    if args.json:
+        write_output(json.dumps([s.to_dict() for s in suspicions], ensure_ascii=False, indent=1) + "\n", args.output)
+    elif args.html:
+        write_output(render_check_html(text, suspicions, title=f"mtfix check: {name}"), args.output)
+    else:
+        lines = [f"{s.start}-{s.end}\t{s.text!r} -> {s.suggestion!r}\t{s.score:.2f}\t{', '.join(s.alternatives)}" for s in suspicions]
+        write_output("".join(line + "\n" for line in lines), args.output)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["eval"]:
@@ -122,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "repair":
             run_repair(args)
+        elif args.command == "check":
+            run_check(args)
     except (CommandError, ModelNotFoundError, ModelLoadError, ValueError) as error:
         print(f"mtfix: error: {error}", file=sys.stderr)
         return 1

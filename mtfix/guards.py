@@ -18,6 +18,8 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five s
 _QUOTE_CHARS = "\"“”«»"
 _DIGIT_RE = re.compile(r"\d")
 MAX_LENGTH_RATIO = 1.4
+# Spinners change one word in three at the very most; a candidate that keeps less is a rewrite.
+MIN_KEPT_SHARE = 0.5
 
 
 def _is_name(token: str) -> bool:
@@ -52,12 +54,17 @@ def violations(source: str, candidate: str) -> list[str]:
         reasons.append("drops or alters " + ", ".join(sorted(missing)))
     source_words = {t.lower() for t in tokenize_all(source)}
     invented = [t for t in protected_tokens(candidate) if t.lower() not in source_words and _DIGIT_RE.search(t)]
+    invented += [t for t in protected_tokens(candidate) if t[:1].isupper() and t.lower() not in source_words]
     invented += [t for t in _URL_RE.findall(candidate) if t not in source]
     if invented:
         reasons.append("invents " + ", ".join(sorted(set(invented))))
     for quote in _QUOTE_CHARS:
         if source.count(quote) != candidate.count(quote):
             reasons.append(f"changes the quotation marks {quote}")
+    source_tokens, candidate_tokens = tokenize_all(source), tokenize_all(candidate)
+    kept = sum((Counter(source_tokens) & Counter(candidate_tokens)).values())
+    if len(source_tokens) >= 4 and kept < MIN_KEPT_SHARE * len(source_tokens):
+        reasons.append(f"rewrites too much: keeps {kept} of {len(source_tokens)} tokens")
     source_length = max(len(source.split()), 1)
     candidate_length = max(len(candidate.split()), 1)
     if max(source_length, candidate_length) / min(source_length, candidate_length) > MAX_LENGTH_RATIO and abs(source_length - candidate_length) > 2:

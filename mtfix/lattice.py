@@ -146,16 +146,23 @@ class LatticeDecoder:
                 history.append(int(word_id))
         totals = np.zeros(len(expansions), dtype=np.float64)
         if words:
+            # unk_per_type: an out-of-vocabulary word gets its share of <unk>, not the whole class,
+            # or keeping a rare spun word would look far likelier than any in-vocabulary original.
             scores = self.lm.score_batch(np.array(contexts, dtype=np.int32).reshape(len(words), order - 1),
-                                         np.array(words, dtype=np.int32))
+                                         np.array(words, dtype=np.int32), unk_per_type=True)
             np.add.at(totals, np.array(owner), scores)
         return totals.tolist()
 
     # -- scoring a given path ---------------------------------------------------------------------
 
     def path_lm_score(self, chosen: list[Candidate]) -> float:
-        tokens = [lm_form(x) for c in chosen for word in c.words for x in word.split()]
-        return self.lm.sentence_logprob(tokens)
+        """ln P_LM of a whole path, </s> included, scored exactly as the search scores it."""
+        ids = [int(i) for i in self.lm.ids([lm_form(x) for c in chosen for word in c.words for x in word.split()])]
+        ids.append(self.lm.eos_id)
+        history = [self.lm.bos_id] * (self.lm.order - 1) + ids
+        contexts = np.array([history[i:i + self.lm.order - 1] for i in range(len(ids))], dtype=np.int32)
+        scores = self.lm.score_batch(contexts.reshape(len(ids), self.lm.order - 1), np.array(ids, dtype=np.int32), unk_per_type=True)
+        return float(scores.sum(dtype=np.float64))
 
     def score_of(self, chosen: list[Candidate]) -> float:
         w = self.weights

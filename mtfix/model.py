@@ -91,8 +91,8 @@ def load_model(path: str | os.PathLike | None = None, device: str = "auto") -> L
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True, use_safetensors=True)
-    except (OSError, ValueError, KeyError, RuntimeError) as error:
-        raise ModelLoadError(f"cannot load the mtfix model in {path}: {error}") from error
+    except Exception as error:  # safetensors, sentencepiece and json all raise their own types
+        raise ModelLoadError(f"cannot load the mtfix model in {path}: {type(error).__name__}: {error}") from error
     model.to(resolve_device(device))
     model.eval()
     return LoadedModel(path=path, model=model, tokenizer=tokenizer, settings=settings)

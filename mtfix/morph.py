@@ -34,6 +34,19 @@ _PARTICLES = frozenset(
     "after by from at apart aside forward together".split()
 )
 
+# Present-tense forms WordNet's exception list gives without saying they are not past tenses.
+_PRESENT_FORMS = {"am": ("be", ""), "are": ("be", ""), "is": ("be", "s"), "has": ("have", "s"),
+                  "does": ("do", "s"), "goes": ("go", "s")}
+
+# Verbs whose past tense is the base form itself; WordNet lists no exception for them.
+_UNCHANGED_PAST = frozenset(
+    "bet bid broadcast burst cast cost cut forecast hit hurt let put quit read rid set shed shut slit "
+    "split spread thrust upset".split()
+)
+
+# Nouns in -man whose plural is regular; every other -man noun makes -men (spokesman, chairwoman).
+_REGULAR_MAN = frozenset("human german roman shaman talisman caiman cayman ottoman walkman pullman doberman".split())
+
 _VOWEL = "aeiou"
 # One-syllable words ending consonant-vowel-consonant double the consonant: stop -> stopped.
 _DOUBLING_RE = re.compile(r"^[^aeiou]*[aeiou][bdgklmnprtv]$")
@@ -56,13 +69,18 @@ class Morphology:
         pos = {vocab[i]: int(p) for i, p in enumerate(a["pos"]) if p}
         morphology = cls(pos)
         for form_id, lemma_id, pos_bit in zip(a["exc_form"], a["exc_lemma"], a["exc_pos"]):
-            morphology.add_irregular(vocab[form_id], vocab[lemma_id], int(pos_bit))
+            form, lemma = vocab[form_id], vocab[lemma_id]
+            if form not in _PRESENT_FORMS:
+                tag = _irregular_tag(form, lemma, int(pos_bit))
+                if tag is not None:
+                    morphology.add_irregular(form, lemma, tag)
+        for form, (lemma, tag) in _PRESENT_FORMS.items():
+            morphology.add_irregular(form, lemma, tag)
+        for verb in _UNCHANGED_PAST:
+            morphology.add_irregular(verb, verb, "ed")
         return morphology
 
-    def add_irregular(self, form: str, lemma: str, pos_bit: int) -> None:
-        tag = _irregular_tag(form, lemma, pos_bit)
-        if tag is None:
-            return
+    def add_irregular(self, form: str, lemma: str, tag: str) -> None:
         analyses = self.irregular.setdefault(form, [])
         if (lemma, tag) not in analyses:
             analyses.append((lemma, tag))
@@ -126,7 +144,8 @@ class Morphology:
 
     def _inflect_word(self, lemma: str, tag: str) -> str:
         irregular = self.irregular_form.get((lemma.lower(), tag))
-        if irregular is not None:
+        # A lone irregular participle (shown, proven) means the past tense is regular (showed).
+        if irregular is not None and not (tag == "ed" and _form_rank(irregular, tag)[0]):
             return _match_case(irregular, lemma)
         return _regular_form(lemma, tag)
 
@@ -159,6 +178,8 @@ def _form_rank(form: str, tag: str) -> tuple[int, str]:
 def _regular_candidates(word: str) -> list[tuple[str, str]]:
     """Every (lemma, tag) a regular suffix rule could produce; the caller checks them against WordNet."""
     out: list[tuple[str, str]] = []
+    if len(word) > 3 and word.endswith("men"):
+        out.append((word[:-3] + "man", "s"))
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         if word.endswith("ies"):
             out.append((word[:-3] + "y", "s"))
@@ -196,6 +217,8 @@ def _regular_form(lemma: str, tag: str) -> str:
     lower = word.lower()
     consonant_y = lower.endswith("y") and len(lower) > 1 and lower[-2] not in _VOWEL
     if tag == "s":
+        if lower.endswith("man") and lower not in _REGULAR_MAN:
+            return word[:-3] + "men"
         if lower.endswith(("s", "x", "z", "ch", "sh")):
             return word + "es"
         return word[:-1] + "ies" if consonant_y else word + "s"

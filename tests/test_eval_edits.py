@@ -68,7 +68,8 @@ def test_counts_are_summed_over_the_corpus():
         ["rocket fire and air moves", "the large dog"],
         [[REFERENCE, "the big dog"]],
     )
-    assert (result.details["true_positives"], result.details["false_positives"], result.details["false_negatives"]) == (1, 1, 1)
+    counts = [result.details[key] for key in ("true_positives", "false_positives", "false_negatives")]
+    assert counts == [1, 1, 1]
     assert result.score == pytest.approx(50.0)
 
 

@@ -11,12 +11,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from sacrebleu.metrics import CHRF
+from sacrebleu.significance import PairedTest
 
 import eval.cli
 from eval.cli import main
 from eval.inputs import load_seed
+from eval.metrics import BLEU, TER, ChrF
 from eval.report import build_report, render_html, render_json, render_markdown, word_diff
 from eval.screenshot import find_chromium, screenshot
+from eval.significance import compare_texts
 
 REPO = Path(__file__).resolve().parent.parent
 TESTSETS = REPO / "eval" / "testsets"
@@ -48,6 +52,10 @@ def hypothesis(tmp_path) -> Path:
     return path
 
 
+def seed_args(hypothesis: Path) -> list[str]:
+    return ["--test-set", "seed", "--hypothesis", str(hypothesis)]
+
+
 def run_eval(args: list[str], capsys) -> tuple[int, str, str]:
     code = main(args)
     captured = capsys.readouterr()
@@ -64,7 +72,7 @@ def sacrebleu_scores(hypothesis: Path, reference: Path) -> list[float]:
 
 def test_json_report_values_equal_the_sacrebleu_cli(hypothesis, tmp_path, capsys):
     out = tmp_path / "report.json"
-    code, _, err = run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "json", "-o", str(out)], capsys)
+    code, _, err = run_eval(seed_args(hypothesis) + ["--format", "json", "-o", str(out)], capsys)
     assert code == 0, err
     report = json.loads(out.read_text(encoding="utf-8"))
     corpus = {row["name"]: row for row in report["corpus"]}
@@ -90,8 +98,38 @@ def test_json_report_values_equal_the_sacrebleu_cli(hypothesis, tmp_path, capsys
     assert len(report["sentences"]) == 19
 
 
+@pytest.mark.parametrize("metric", [BLEU(), ChrF(), TER()], ids=lambda m: m.name)
+def test_bootstrap_matches_sacrebleus_paired_test(metric):
+    eval_set = load_seed()
+    lines = eval_set.scored_lines
+    spun = [eval_set.sources[i] for i in lines]
+    system = [half_repaired_lines()[i] for i in lines]
+    references = [[eval_set.references[0][i] for i in lines]]
+    comparison = compare_texts(metric, spun, system, references)
+    _, results = PairedTest(
+        [("identity", spun), ("system", system)], {metric.name: metric.sacrebleu_metric}, references, test_type="bs"
+    )()
+    identity_result, system_result = [column for name, column in results.items() if name != "System"][0]
+    assert comparison.identity == pytest.approx(identity_result.score)
+    assert comparison.system == pytest.approx(system_result.score)
+    assert comparison.p_value == pytest.approx(system_result.p_value)
+    assert comparison.system_bootstrap_mean == pytest.approx(system_result.mean)
+    assert comparison.ci_low < comparison.difference < comparison.ci_high
+
+
+def test_sentence_scores_are_sacrebleus_sentence_chrf():
+    eval_set = load_seed()
+    hypotheses = half_repaired_lines()
+    report = build_report(eval_set, hypotheses=hypotheses)
+    chrf = CHRF(word_order=2)
+    for score in report.sentences:
+        reference = [eval_set.references[0][score.line - 1]]
+        assert score.system == pytest.approx(chrf.sentence_score(hypotheses[score.line - 1], reference).score)
+        assert score.identity == pytest.approx(chrf.sentence_score(eval_set.sources[score.line - 1], reference).score)
+
+
 def test_markdown_report(hypothesis, capsys):
-    code, out, _ = run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis)], capsys)
+    code, out, _ = run_eval(seed_args(hypothesis), capsys)
     assert code == 0
     assert out.startswith("# mtfix evaluation report")
     assert "| BLEU ↑ | 59.0 |" in out  # identity BLEU of the spun article, as sacrebleu prints it
@@ -116,7 +154,7 @@ class _Tags(HTMLParser):
 
 def test_html_report_is_one_self_contained_page(hypothesis, tmp_path, capsys):
     out = tmp_path / "report.html"
-    code, _, _ = run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "html", "-o", str(out)], capsys)
+    code, _, _ = run_eval(seed_args(hypothesis) + ["--format", "html", "-o", str(out)], capsys)
     assert code == 0
     page = out.read_text(encoding="utf-8")
     parser = _Tags()
@@ -149,10 +187,18 @@ def test_renderers_agree_on_a_report_built_in_python():
 
 def test_python_m_eval_runs_the_same_command(hypothesis, tmp_path):
     out = tmp_path / "report.json"
-    command = [sys.executable, "-m", "eval", "--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "json", "-o", str(out)]
+    command = [sys.executable, "-m", "eval", *seed_args(hypothesis), "--format", "json", "-o", str(out)]
     completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     assert completed.returncode == 0, completed.stderr
     assert json.loads(out.read_text(encoding="utf-8"))["corpus"][0]["name"] == "BLEU"
+
+
+def test_mtfix_eval_dispatches_to_this_command(hypothesis, tmp_path):
+    from mtfix.cli import main as mtfix_main
+
+    out = tmp_path / "report.md"
+    assert mtfix_main(["eval", *seed_args(hypothesis), "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("# mtfix evaluation report")
 
 
 def test_shipped_seed_files_equal_the_repository_seeds():
@@ -243,7 +289,7 @@ def test_a_failed_write_leaves_no_partial_file(hypothesis, tmp_path, monkeypatch
 
     monkeypatch.setattr(eval.cli.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
-        main(["--test-set", "seed", "--hypothesis", str(hypothesis), "-o", str(out_dir / "report.md")])
+        main([*seed_args(hypothesis), "-o", str(out_dir / "report.md")])
     assert list(out_dir.iterdir()) == []
 
 
@@ -277,7 +323,8 @@ def test_model_mode_repairs_times_and_measures_over_correction(tiny_model_dir, t
     (tmp_path / "clean.txt").write_text("\n".join(clean) + "\n", encoding="utf-8")
     out = tmp_path / "report.json"
     args = ["--source", str(tmp_path / "spun.txt"), "--reference", str(tmp_path / "clean.txt")]
-    code, _, err = run_eval(args + ["--model", str(tiny_model_dir), "--batch-size", "1", "--format", "json", "-o", str(out)], capsys)
+    args += ["--model", str(tiny_model_dir), "--batch-size", "1", "--format", "json", "-o", str(out)]
+    code, _, err = run_eval(args, capsys)
     assert code == 0, err
     assert "100%" in err  # the progress bar ran to the end
     report = json.loads(out.read_text(encoding="utf-8"))
@@ -302,7 +349,8 @@ def test_a_missing_model_is_a_clear_error(tmp_path, capsys):
 
 def test_synthetic_test_set_not_built_is_a_clear_error(hypothesis, tmp_path, capsys):
     missing = tmp_path / "work_data" / "pairs"
-    code, _, err = run_eval(["--test-set", "synthetic", "--data-dir", str(missing), "--hypothesis", str(hypothesis)], capsys)
+    args = ["--test-set", "synthetic", "--data-dir", str(missing), "--hypothesis", str(hypothesis)]
+    code, _, err = run_eval(args, capsys)
     assert code == 2
     assert f"synthetic test set not found: {missing} does not exist" in err
     assert "training/build_data.py" in err
@@ -315,15 +363,16 @@ def test_synthetic_test_set_is_read_from_the_saved_pairs(tmp_path, capsys):
         "target": ["he said it", "the military intervention", "clean sentence"],
     }
     pairs = datasets.DatasetDict(
-        {"train": datasets.Dataset.from_dict({k: v[:1] for k, v in rows.items()}), "test": datasets.Dataset.from_dict(rows)}
+        {
+            "train": datasets.Dataset.from_dict({key: values[:1] for key, values in rows.items()}),
+            "test": datasets.Dataset.from_dict(rows),
+        }
     )
     pairs.save_to_disk(str(tmp_path / "pairs"))
     hypothesis = tmp_path / "hyp.txt"
     hypothesis.write_text("\n".join(rows["target"]) + "\n", encoding="utf-8")
-    code, out, err = run_eval(
-        ["--test-set", "synthetic", "--data-dir", str(tmp_path / "pairs"), "--hypothesis", str(hypothesis), "--format", "json"],
-        capsys,
-    )
+    args = ["--test-set", "synthetic", "--data-dir", str(tmp_path / "pairs"), "--hypothesis", str(hypothesis)]
+    code, out, err = run_eval(args + ["--format", "json"], capsys)
     assert code == 0, err
     report = json.loads(out)
     assert report["segments"] == 3
@@ -344,7 +393,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 @pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_html_report_renders_in_headless_chromium(hypothesis, tmp_path, capsys):
     page = tmp_path / "report.html"
-    assert run_eval(["--test-set", "seed", "--hypothesis", str(hypothesis), "--format", "html", "-o", str(page)], capsys)[0] == 0
+    assert run_eval(seed_args(hypothesis) + ["--format", "html", "-o", str(page)], capsys)[0] == 0
     image = tmp_path / "report.png"
     screenshot(page, image, size=(1200, 1600))
     assert _png_size(image) == (1200, 1600)

@@ -37,3 +37,9 @@ def test_markup_junk_and_foreign_text_are_not_repairable():
     assert not is_repairable("Die Regierung hat am Donnerstag eine Erklärung abgegeben und die Lage ist ernst.")
     assert not is_repairable("12.5 13.7 14.2 15.0")
     assert is_repairable("Russia released a navy intervention in help of Assad.")
+
+
+def test_invented_names_and_rewrites_are_refused():
+    source = "-- indented line with two  spaces"
+    assert violations(source, "Police the zone near Idlib.")
+    assert violations("The minister said the talks had failed.", "Officials reported nothing new at all today.")

@@ -1,6 +1,7 @@
 """The n-gram language model: Kneser-Ney estimates, backoff, batching, the file format.
 
-Every model here is trained in milliseconds on a toy corpus; the shipped model is never needed.
+Every model here is trained in milliseconds on a toy corpus; the shipped model is only checked (size,
+loading, the seed's spun phrases) when it has been built.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import math
 import random
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from training.build_lm import (
     count_ngrams,
     estimate,
     kn_discounts,
+    preference_table,
     sentence_stream,
     train_lm,
 )
@@ -390,3 +393,15 @@ def test_kenlm_reads_the_same_model_from_arpa(lm4_pruned, corpus, tmp_path):
     for sentence in corpus[:40] + [["the", "unseen-word", "cat"]]:
         expected = reference.score(" ".join(sentence), bos=True, eos=True) / to_log10
         assert lm4_pruned.sentence_logprob(sentence) == pytest.approx(expected, abs=1e-3)
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "mtfix" / "models" / "default" / "lm.safetensors"
+
+
+@pytest.mark.skipif(not SHIPPED.is_file(), reason="the shipped language model is not built")
+def test_shipped_model_fits_the_budget_and_prefers_the_originals():
+    assert SHIPPED.stat().st_size <= 30_000_000
+    model = NgramLM.load(SHIPPED)
+    assert model.order == 4 and model.vocab_size > 60_000
+    rows = preference_table(model)
+    assert all(original > spun for _, _, original, spun in rows), rows

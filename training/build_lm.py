@@ -1,7 +1,7 @@
 """Build the news n-gram language model (:mod:`mtfix.lm`) from the train split of the corpora.
 
     python -m training.build_lm --out mtfix/models/default/lm.safetensors [--order 4]
-        [--max-vocab 65535] [--prune 0,1,1] [--bits 8] [--data-dir ../shared/data] [--max-sentences N]
+        [--max-vocab 65535] [--prune 0,1,2] [--bits 8] [--data-dir ../shared/data] [--max-sentences N]
 
 Steps, all in numpy after one streaming pass of tokenisation:
 
@@ -18,7 +18,22 @@ Steps, all in numpy after one streaming pass of tokenisation:
    so that its distribution sums to exactly one again.
 6. Save (quantised), load back, report size, counts, validation perplexity and preference pairs.
 
-Deterministic: corpus order is fixed, every tie is broken by id or by string.
+Deterministic: corpus order is fixed, every tie is broken by id or by string; two builds give the
+same bytes.
+
+Why the defaults (all four corpora, 29.4 M train tokens, validation perplexity over 311,532 tokens,
+8-bit file sizes; float32 perplexity in brackets):
+
+    order 3, prune 0,0      > 50 MB  ppl 108.2 (107.8)    order 4, prune 0,1,1    33.1 MB  ppl 103.5 (103.4)
+    order 3, prune 0,1      21.6 MB  ppl 112.8 (112.6)    order 4, prune 0,1,2    26.8 MB  ppl 105.5 (105.4)
+    order 3, prune 0,2      16.9 MB  ppl 117.1 (117.0)    order 4, prune 0,1,3    24.9 MB  ppl 107.0 (106.9)
+                                                          order 4, prune 0,2,2    21.8 MB  ppl 109.3 (109.2)
+    Also pruning bigrams seen once: order 3 with 1,1 ppl 117.0, order 4 with 1,1,2 ppl 109.5.
+
+Order 4 with 0,1,2 is the best that fits 30 MB: per MB saved, pruning 4-grams costs the least
+perplexity, pruning trigrams or bigrams two to three times more. 8-bit codes cost 0.1-0.4% perplexity
+against float32; 16-bit ones are lossless at this precision but make the file about a third larger. The vocabulary is capped by the 16-bit ids at 65,535
+(0.8% of validation tokens are <unk>).
 """
 
 from __future__ import annotations
@@ -40,23 +55,34 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "mtfix" / "models" / "def
 # (KenLM's --discount_fallback values).
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
 
-# Spun fragments from the seed article (left) against what the wire story said (right): the language
-# model must prefer the right-hand side for the repair to work.
-PREFERENCE_PAIRS: tuple[tuple[str, str], ...] = (
-    ("rocket fire and air strikes", "rocket fireplace and air moves"),
-    ("a turkish observation post", "a turkish commentary submit"),
-    ("the britain-based war monitor", "the britain-based struggle reveal"),
-    ("according to the", "consistent with the"),
-    ("told a news conference", "instructed a news convention"),
-    ("in the idlib de-escalation zone", "in the idlib de-escalation sector"),
-    ("he also confirmed an earlier report", "he additionally showed an earlier record"),
-    ("launched a military intervention", "released a navy intervention"),
-    ("killed more than", "killed greater than"),
-    ("in support of the", "in help of the"),
-    ("opposition fighters", "opposition warring parties"),
-    ("mortar attacks on", "mortar assaults on"),
-    ("it was never fully implemented", "it changed into in no way absolutely implemented"),
-    ("since late april", "considering the fact that past due april"),
+# Sentences of the seed article's reference with one phrase each (original, as the spinner rewrote
+# it): the language model must prefer the original sentence for the repair to work. Scored as whole
+# sentences, since the beam search always scores words in their context.
+PREFERENCE_PAIRS: tuple[tuple[str, str, str], ...] = (
+    ("Moscow announced a ceasefire after weeks of escalating rocket fire and air strikes by the Syrian regime.",
+     "rocket fire and air strikes", "rocket fireplace and air moves"),
+    ("Syrian government forces had launched mortar attacks on a Turkish observation post in Idlib.",
+     "observation post", "commentary submit"),
+    ("The bombardment has killed more than 360 civilians, according to the Syrian Observatory for Human Rights, "
+     "a Britain-based war monitor.", "war monitor", "struggle reveal"),
+    ("The bombardment has killed more than 360 civilians, according to the Syrian Observatory for Human Rights, "
+     "a Britain-based war monitor.", "according to the", "consistent with the"),
+    ("Cavusoglu told a news conference with his French counterpart in Ankara.",
+     "told a news conference with", "instructed a news convention together with"),
+    ("Moscow announced a ceasefire had been brokered with Turkey in the Idlib de-escalation zone.",
+     "de-escalation zone", "de-escalation sector"),
+    ("He also confirmed an earlier report that Syrian government forces had launched mortar attacks.",
+     "also confirmed an earlier report", "additionally showed an earlier record"),
+    ("Russia launched a military intervention in support of Assad in 2015.", "military", "navy"),
+    ("Russia launched a military intervention in support of Assad in 2015.", "in support of", "in help of"),
+    ("Syria's conflict has killed more than 370,000 people.", "more than", "greater than"),
+    ("His forces reclaimed large parts of the country from opposition fighters and jihadists.",
+     "opposition fighters", "opposition warring parties"),
+    ("But it was never fully implemented.", "was never fully", "changed into in no way absolutely"),
+    ("The Syrian government has stepped up its bombardment of the region since late April.",
+     "since late April", "considering the fact that past due April"),
+    ("Turkish Foreign Minister Mevlut Cavusoglu on Thursday said a ceasefire had not been fully secured.",
+     "said", "stated"),
 )
 
 
@@ -343,13 +369,15 @@ def read_corpus(
 
 
 def preference_table(model: NgramLM) -> list[tuple[str, str, float, float]]:
-    """(right, spun, ln P(right), ln P(spun)) for :data:`PREFERENCE_PAIRS`, as fragments (no <s>, </s>)."""
+    """(original phrase, spun phrase, ln P(original sentence), ln P(spun sentence)) for
+    :data:`PREFERENCE_PAIRS`."""
     rows = []
-    for right, spun in PREFERENCE_PAIRS:
+    for sentence, original, spun in PREFERENCE_PAIRS:
         scores = [
-            model.sentence_logprob([lm_form(w) for w in words(text)], bos=False, eos=False) for text in (right, spun)
+            model.sentence_logprob([lm_form(w) for w in words(text)])
+            for text in (sentence, sentence.replace(original, spun))
         ]
-        rows.append((right, spun, scores[0], scores[1]))
+        rows.append((original, spun, scores[0], scores[1]))
     return rows
 
 
@@ -371,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--prune",
         type=_int_list,
-        default=[0, 1, 1],
+        default=[0, 1, 2],
         help="count thresholds for orders 2..N, comma-separated: n-grams seen at most this often are dropped",
     )
     parser.add_argument("--bits", type=int, default=8, choices=[8, 16, 32], help="quantisation (32 = float32)")
@@ -417,12 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if validation:
         print(f"validation perplexity {loaded.perplexity(validation):.1f} over "
               f"{sum(len(s) + 1 for s in validation):,} tokens, OOV rate {oov_rate(loaded, validation):.2%}")
-    print("\nln P as fragments       right | spun")
+    print("\nln P(sentence) with the original phrase | with the spun phrase (sentences of the seed reference)")
     wins = 0
-    for right, spun, right_score, spun_score in preference_table(loaded):
-        wins += right_score > spun_score
-        mark = "ok" if right_score > spun_score else "WRONG"
-        print(f"  {right_score:7.2f} {spun_score:7.2f}  {mark:5}  {right!r} > {spun!r}")
+    for original, spun, original_score, spun_score in preference_table(loaded):
+        wins += original_score > spun_score
+        mark = "ok" if original_score > spun_score else "WRONG"
+        print(f"  {original_score:8.2f} {spun_score:8.2f}  {mark:5}  {original!r} over {spun!r}")
     print(f"prefers the original in {wins} of {len(PREFERENCE_PAIRS)} pairs")
     if size_mb > 30:
         print(f"WARNING: {size_mb:.1f} MB is over the 30 MB budget", file=sys.stderr)

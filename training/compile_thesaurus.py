@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import re
 import sys
@@ -56,8 +55,6 @@ OBSERVED_SWAPS: dict[str, tuple[str, ...]] = {
     "military": ("navy",),
     "step up": ("up",),
     "massive": ("big",),
-    "saying": ("announcing",),
-    "claim": ("statement",),
 }
 
 # Words no thesaurus swap produces: the spinner's function words plus light verbs and fillers whose
@@ -82,7 +79,7 @@ SEED_SWAPS: tuple[tuple[str, str], ...] = (
     ("carry out", "finish"), ("announcement", "statement"), ("claim", "statement"), ("statement", "assertion"),
     ("false", "incorrect"), ("recently", "lately"), ("way", "manner"), ("every", "each"), ("these", "those"),
     ("tell", "instruct"), ("despite", "notwithstanding"), ("step up", "up"), ("say", "state"),
-    ("saying", "announcing"), ("conflict", "struggle"),
+    ("say", "announce"), ("conflict", "struggle"),
 )
 
 
@@ -186,16 +183,18 @@ def count_corpus(names: Iterable[str], data_dir: Path | None, phrases: set[str])
 
 
 def cached_counts(names: tuple[str, ...], data_dir: Path | None, phrases: set[str], cache_dir: Path) -> Counts:
-    key = hashlib.blake2b("\n".join(sorted(phrases) + list(names)).encode(), digest_size=8).hexdigest()
-    path = cache_dir / f"thesaurus_counts_{key}.json.gz"
+    """:func:`count_corpus`, cached per corpus selection; the cache is reused while it counted every
+    phrase asked for (counting takes minutes, recompiling with other pruning settings should not)."""
+    path = cache_dir / f"thesaurus_counts_{'_'.join(names)}.json.gz"
     if path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)
-        return Counts(Counter(data["freq"]), Counter(data["lower"]))
+        if phrases <= set(data["phrases"]):
+            return Counts(Counter(data["freq"]), Counter(data["lower"]))
     counts = count_corpus(names, data_dir, phrases)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt", encoding="utf-8") as handle:
-        json.dump({"freq": counts.freq, "lower": counts.lower}, handle)
+        json.dump({"phrases": sorted(phrases), "freq": counts.freq, "lower": counts.lower}, handle)
     return counts
 
 
@@ -227,24 +226,28 @@ def evidence_table(moby: dict[str, set[str]], wordnet: dict[str, set[str]], keep
     return table
 
 
+def _only_function_words(entry: str) -> bool:
+    return all(word in SYNONYM_STOPLIST for word in entry.split(" "))
+
+
 def select(
     table: dict[str, Counter[str]],
     counts: Counts,
     min_head: int,
     max_synonyms: int,
     forced: dict[str, tuple[str, ...]],
-) -> dict[str, list[str]]:
-    """Each headword's ``max_synonyms`` best synonyms (most evidence, then most frequent), plus the
-    forced ones. Synonyms sharing a word with their headword say nothing; function and light words
+) -> dict[str, dict[str, int]]:
+    """Each headword's ``max_synonyms`` best synonyms (most evidence, then most frequent) with their
+    evidence, plus the forced ones (evidence 0 unless a source holds them too). Synonyms sharing a word with their headword say nothing; function and light words
     are never thesaurus output (spinners swap those through their own phrase table)."""
-    result: dict[str, list[str]] = {}
+    result: dict[str, dict[str, int]] = {}
     for head in sorted(set(table) | set(forced)):
-        if counts.lower[head] < min_head:
+        if counts.lower[head] < min_head or (_only_function_words(head) and head not in forced):
             continue
         head_words = set(head.split(" "))
         candidates = [
             s for s in table.get(head, ())
-            if s != head and s not in SYNONYM_STOPLIST and not head_words & set(s.split(" "))
+            if s != head and not _only_function_words(s) and not head_words & set(s.split(" "))
         ]
         evidence = table.get(head, Counter())
         candidates.sort(key=lambda s: (-evidence[s], -counts.freq[s], s))
@@ -253,13 +256,13 @@ def select(
             if synonym not in kept:
                 kept.append(synonym)
         if kept:
-            result[head] = sorted(kept)
+            result[head] = {synonym: evidence[synonym] for synonym in sorted(kept)}
     return result
 
 
 def write_data_file(
     path: Path,
-    thesaurus: dict[str, list[str]],
+    thesaurus: dict[str, dict[str, int]],
     counts: Counts,
     pos: dict[str, int],
     exceptions: list[tuple[str, str, int]],
@@ -278,8 +281,10 @@ def write_data_file(
     heads = sorted(thesaurus, key=index.__getitem__)
     offsets = np.zeros(len(heads) + 1, dtype=np.int64)
     syn_ids: list[int] = []
+    syn_evidence: list[int] = []
     for row, head in enumerate(heads):
         syn_ids.extend(index[s] for s in thesaurus[head])
+        syn_evidence.extend(thesaurus[head].values())
         offsets[row + 1] = len(syn_ids)
 
     arrays = {
@@ -290,6 +295,7 @@ def write_data_file(
         "head_ids": np.array([index[h] for h in heads], dtype=np.int32),
         "syn_offsets": offsets.astype(np.int32),
         "syn_ids": np.array(syn_ids, dtype=np.int32),
+        "syn_evidence": np.array(syn_evidence, dtype=np.uint8),
         "exc_form": np.array([index[f] for f, _, _ in exceptions], dtype=np.int32),
         "exc_lemma": np.array([index[l] for _, l, _ in exceptions], dtype=np.int32),
         "exc_pos": np.array([b for _, _, b in exceptions], dtype=np.uint8),
@@ -321,7 +327,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"sources read in {time.perf_counter() - started:.1f}s: Moby {len(moby)} headwords, "
           f"WordNet {len(wordnet)} lemmas, {len(exceptions)} exceptions")
 
-    forced = dict(OBSERVED_SWAPS)
+    forced: dict[str, tuple[str, ...]] = dict(OBSERVED_SWAPS)
+    for head, synonym in SEED_SWAPS:  # observed in real spun copy: never pruned away
+        forced[head] = tuple(dict.fromkeys((*forced.get(head, ()), synonym)))
     phrases = {e for source in (moby, wordnet, forced, PHRASE_SWAPS) for head, synonyms in source.items()
                for e in (head, *synonyms) if " " in e and is_entry(e)}
     counts = cached_counts(tuple(args.corpora), args.data_dir, phrases, args.cache_dir)

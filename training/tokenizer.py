@@ -1,4 +1,4 @@
-"""A SentencePiece tokenizer for mtfix models, saved so that ``AutoTokenizer`` loads it offline.
+"""A SentencePiece (unigram) tokenizer for mtfix models, saved so that ``AutoTokenizer`` loads it offline.
 
 The repair model must be able to copy any character of its input, so the vocabulary is trained with
 ``byte_fallback``: a character that has no piece is encoded as its UTF-8 bytes (``<0xE2>`` ...) instead of
@@ -43,23 +43,16 @@ def _nonempty(sentences: Iterable[str]) -> Iterator[str]:
             yield sentence
 
 
-def train_sentencepiece(
-    sentences: Iterable[str],
-    vocab_size: int = 8000,
-    model_type: str = "unigram",
-    max_sentences: int = 2_000_000,
-) -> bytes:
-    """Train a SentencePiece model on ``sentences`` and return the serialized model.
+def train_sentencepiece(sentences: Iterable[str], vocab_size: int = 8000, max_sentences: int = 2_000_000) -> bytes:
+    """Train a SentencePiece unigram model on ``sentences`` and return the serialized model.
 
     ``vocab_size`` is a soft limit: a small corpus yields a smaller vocabulary rather than an error.
     """
-    if model_type not in ("unigram", "bpe"):
-        raise ValueError(f"model_type must be 'unigram' or 'bpe', not {model_type!r}")
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=_nonempty(sentences),
         model_writer=model,
-        model_type=model_type,
+        model_type="unigram",
         vocab_size=vocab_size,
         hard_vocab_limit=False,
         byte_fallback=True,
@@ -85,7 +78,7 @@ def train_sentencepiece(
 
 
 def build_tokenizer(spm_model: bytes, extra_ids: int = 0) -> PreTrainedTokenizerFast:
-    """The ``transformers`` tokenizer for a SentencePiece model trained by :func:`train_sentencepiece`."""
+    """The ``transformers`` tokenizer for a SentencePiece unigram model trained by :func:`train_sentencepiece`."""
     sp = spm.SentencePieceProcessor(model_proto=spm_model)
     if [sp.id_to_piece(i) for i in range(3)] != [PAD, EOS, UNK]:
         raise ValueError("the SentencePiece model must have <pad>, </s>, <unk> as ids 0, 1, 2")
@@ -147,14 +140,13 @@ def train_tokenizer(
     sentences: Iterable[str],
     out_dir: str | Path,
     vocab_size: int = 8000,
-    model_type: str = "unigram",
     extra_ids: int = 0,
 ) -> PreTrainedTokenizerBase:
     """Train a byte-fallback SentencePiece tokenizer on ``sentences``, save it to ``out_dir`` and load it back.
 
     ``out_dir`` then loads with ``AutoTokenizer.from_pretrained(out_dir)``, offline.
     """
-    spm_model = train_sentencepiece(sentences, vocab_size=vocab_size, model_type=model_type)
+    spm_model = train_sentencepiece(sentences, vocab_size=vocab_size)
     save_tokenizer(build_tokenizer(spm_model, extra_ids=extra_ids), out_dir, spm_model)
     return AutoTokenizer.from_pretrained(out_dir)
 

@@ -78,13 +78,10 @@ class ModelArguments:
         metadata={"help": "Tokenizer directory; trained there if it has none. Default: OUTPUT_DIR/tokenizer."},
     )
     vocab_size: int = field(default=8000, metadata={"help": "Vocabulary size when training the tokenizer."})
-    tokenizer_type: str = field(default="unigram", metadata={"help": "SentencePiece model: unigram or bpe."})
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ValueError(f"--preset must be one of {', '.join(PRESETS)}, not {self.preset!r}")
-        if self.tokenizer_type not in ("unigram", "bpe"):
-            raise ValueError(f"--tokenizer_type must be unigram or bpe, not {self.tokenizer_type!r}")
         if self.vocab_size < 300:
             raise ValueError("--vocab_size must leave room for the 256 byte pieces and the special tokens")
 
@@ -147,6 +144,10 @@ class TrainingArguments(Seq2SeqTrainingArguments):
     train_sampling_strategy: str = field(
         default="group_by_length",
         metadata={"help": "random, sequential, group_by_length (less padding) or batch_rebalance."},
+    )
+    torch_threads: int | None = field(
+        default=None,
+        metadata={"help": "CPU threads for torch (default: one per core). On a busy machine 1 can be much faster."},
     )
     report_to: None | str | list[str] = field(default="none", metadata={"help": "Loggers: none, tensorboard, ..."})
 
@@ -226,7 +227,7 @@ def get_tokenizer(
             else:
                 sentences = pairs["train"]["target"]
             logger.info("Training a %d-piece tokenizer on %d sentences", model_args.vocab_size, len(sentences))
-            train_tokenizer(sentences, tokenizer_dir, model_args.vocab_size, model_args.tokenizer_type)
+            train_tokenizer(sentences, tokenizer_dir, model_args.vocab_size)
         return AutoTokenizer.from_pretrained(tokenizer_dir)
 
 
@@ -297,7 +298,7 @@ def get_trainer(
     training_args: TrainingArguments,
 ) -> RepairTrainer:
     if training_args.generation_max_length is None:
-        training_args.generation_max_length = data_args.max_target_length
+        training_args.generation_max_length = model.generation_config.max_length
     collator = DataCollatorForSeq2Seq(
         tokenizer, model=model, pad_to_multiple_of=8 if torch.cuda.is_available() and not training_args.use_cpu else None
     )
@@ -330,10 +331,13 @@ def generate(
     sources: list[str],
     batch_size: int = 32,
     max_source_length: int = 128,
-    max_new_tokens: int = 128,
+    max_length: int | None = None,
     num_beams: int = 1,
 ) -> list[str]:
-    """Repair ``sources`` in order (batched by length for speed)."""
+    """Repair ``sources`` in order (batched by length for speed).
+
+    ``max_length`` bounds the decoder sequence (start token included); default: the model's generation config.
+    """
     model.eval()
     order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
     repaired = [""] * len(sources)
@@ -346,7 +350,7 @@ def generate(
             padding=True,
             return_tensors="pt",
         ).to(model.device)
-        outputs = model.generate(**inputs, max_new_tokens=max_new_tokens, num_beams=num_beams)
+        outputs = model.generate(**inputs, max_length=max_length, num_beams=num_beams)
         for i, text in zip(batch, tokenizer.batch_decode(outputs, skip_special_tokens=True)):
             repaired[i] = text
     return repaired
@@ -391,13 +395,16 @@ def main(argv: list[str] | None = None) -> Path:
     logger.setLevel(log_level)
     transformers.utils.logging.set_verbosity(log_level)
     set_seed(training_args.seed)
+    if training_args.torch_threads is not None:
+        torch.set_num_threads(training_args.torch_threads)
 
     output_dir = Path(training_args.output_dir)
     checkpoint = find_checkpoint(training_args)
     pairs = load_pairs(data_args)
     tokenizer = get_tokenizer(model_args, data_args, training_args, pairs)
     model = get_model(model_args, tokenizer)
-    model.generation_config.max_length = data_args.max_target_length
+    # Room for a whole target: the decoder sequence is the start token and up to max_target_length tokens.
+    model.generation_config.max_length = data_args.max_target_length + 1
     logger.info("Model: %s, %.1fM parameters", model_args.init_from or model_args.preset, model.num_parameters() / 1e6)
     trainer = get_trainer(model, tokenizer, tokenize_pairs(pairs, tokenizer, data_args, training_args), data_args, training_args)
 
@@ -418,7 +425,7 @@ def main(argv: list[str] | None = None) -> Path:
         sources,
         batch_size=training_args.per_device_eval_batch_size,
         max_source_length=data_args.max_source_length,
-        max_new_tokens=data_args.max_target_length,
+        max_length=training_args.generation_max_length,
         num_beams=training_args.generation_num_beams or 1,
     )
     (output_dir / PREDICTIONS_FILE).write_text(

@@ -1,0 +1,131 @@
+"""The public API on a real (tiny, freshly trained) T5 model in free-generation mode."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import mtfix
+from mtfix import Edit, Repair, Repairer
+from mtfix.result import apply_edits
+
+DOCUMENT = (
+    'ANKARA (AFP) - Turkish officials stated on Thursday that 3 soldiers were hurt.\n'
+    '\n'
+    '   "We are working hard," Cavusoglu instructed reporters in Ankara.\n'
+    '\n\n'
+    'The report, published at https://example.com/a?b=1, was denied.\t\n'
+    '  -- indented line with two  spaces\n'
+)
+
+
+def test_layout_is_kept_byte_for_byte(tiny_repairer):
+    result = tiny_repairer.repair_with_edits(DOCUMENT)
+    # Every edit stays inside one line, and the text outside the edits is the input's.
+    assert apply_edits(DOCUMENT, result.edits) == result.text
+    assert result.text.count("\n") == DOCUMENT.count("\n")
+    assert [len(line) - len(line.lstrip()) for line in result.text.split("\n")] == \
+        [len(line) - len(line.lstrip()) for line in DOCUMENT.split("\n")]
+    assert result.text.endswith("\n") and "\t\n  " in result.text
+
+
+def test_numbers_names_urls_and_quotes_survive(tiny_repairer):
+    result = tiny_repairer.repair(DOCUMENT)
+    for kept in ("ANKARA", "AFP", "Thursday", "3", "Cavusoglu", "Ankara", "https://example.com/a?b=1"):
+        assert kept in result
+    assert result.count('"') == DOCUMENT.count('"')
+
+
+def test_edits_index_the_input(tiny_repairer):
+    text = "The army stated the rocket fireplace had stopped."
+    result = tiny_repairer.repair_with_edits(text)
+    assert isinstance(result, Repair)
+    for edit in result.edits:
+        assert isinstance(edit, Edit)
+        assert text[edit.start:edit.end] == edit.before
+        assert 0.0 <= edit.score <= 1.0
+
+
+def test_the_tiny_model_really_repairs_something(tiny_repairer):
+    spun = ["The minister stated the talks had failed.", "Police stated the fireplace was out of control."]
+    repaired = tiny_repairer.repair_many(spun)
+    assert repaired != spun
+    assert any("said" in text for text in repaired)
+
+
+def test_min_confidence_one_applies_nothing(tiny_model_dir):
+    strict = Repairer(tiny_model_dir, device="cpu", min_confidence=1.0)
+    text = "The minister stated the talks had failed."
+    assert strict.repair(text) == text
+
+
+def test_repair_many_matches_one_at_a_time(tiny_repairer):
+    texts = ["The minister stated the talks had failed.", "", "Rocket fireplace hit the town.", "   \n"]
+    assert tiny_repairer.repair_many(texts) == [tiny_repairer.repair(t) for t in texts]
+
+
+def test_output_is_deterministic(tiny_repairer):
+    text = "The minister stated the talks had failed. Rocket fireplace hit the town."
+    assert len({tiny_repairer.repair(text) for _ in range(3)}) == 1
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n\t\n"])
+def test_empty_and_blank_text_come_back_as_is(tiny_repairer, text):
+    assert tiny_repairer.repair(text) == text
+    assert mtfix.repair(text) == text  # no model is even loaded for these
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes", ["a", 3]])
+def test_non_strings_raise_type_error(tiny_repairer, bad):
+    with pytest.raises(TypeError, match="str"):
+        if isinstance(bad, list):
+            tiny_repairer.repair_many(bad)
+        else:
+            tiny_repairer.repair(bad)
+
+
+@pytest.mark.parametrize("junk", [
+    "<html><body><p>The army <b>released</b> a statement.</p></body></html>",
+    "Россия начала военную операцию в Сирии в 2015 году.",
+    "Die Regierung hat am Donnerstag eine Erklärung abgegeben, sagte der Minister.",
+    "\x00\x01\x02\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + "".join(chr(c) for c in range(0x80, 0xa0)),
+    "年月日 東京 — 政府は木曜日に声明を発表した。",
+])
+def test_markup_foreign_text_and_junk_pass_through(tiny_repairer, junk):
+    assert tiny_repairer.repair(junk) == junk
+
+
+def test_a_sentence_longer_than_the_window_is_split_not_truncated(tiny_repairer):
+    sentence = ", ".join(f"the minister stated plan number {i} had failed" for i in range(60)) + "."
+    result = tiny_repairer.repair(sentence)
+    for i in range(60):
+        assert f"number {i} " in result
+    assert len(result) > 0.8 * len(sentence)
+
+
+def test_a_one_megabyte_document_completes(tiny_repairer):
+    rng = random.Random(0)
+    subjects = ["The minister", "Police", "The army", "Officials", "The company", "Rebels", "Witnesses"]
+    verbs = ["stated", "said", "reported", "denied", "confirmed"]
+    objects = ["the talks had failed", "the fireplace was out", "prices rose", "the town was calm"]
+    paragraphs, size = [], 0
+    while size < 1_000_000:
+        paragraph = " ".join(f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)} on day {rng.randint(1, 10**6)}."
+                             for _ in range(5))
+        paragraphs.append(paragraph)
+        size += len(paragraph) + 2
+    document = "\n\n".join(paragraphs)
+    repairer = Repairer(tiny_repairer.loaded.path, device="cpu", batch_size=128)
+    result = repairer.repair_with_edits(document)
+    assert result.text.count("\n") == document.count("\n")
+    assert apply_edits(document, result.edits) == result.text
+
+
+def test_bad_arguments_are_rejected(tiny_model_dir):
+    with pytest.raises(ValueError):
+        Repairer(tiny_model_dir, batch_size=0)
+    with pytest.raises(ValueError):
+        Repairer(tiny_model_dir, min_confidence=2.0)
+    with pytest.raises(ValueError):
+        Repairer(tiny_model_dir, mode="creative")
