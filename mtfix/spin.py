@@ -54,8 +54,8 @@ NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60"
                      "eighty": "80", "ninety": "90"})
 
 _POSSESSIVE_RE = re.compile(r"^(\w[\w.-]*)(['’])s$")
+_NOT_POSSESSIVE = FUNCTION_WORDS | {"let"}  # it's, that's, let's are contractions
 _OPENING_QUOTES = ('"', "“", "'", "‘", "(")
-_MAX_PHRASE_TOKENS = max(len(words(key)) for key in PHRASE_SWAPS)
 
 FAMILIES = ("synonym", "phrase", "damage")
 
@@ -285,19 +285,21 @@ class Spinner:
         """Family (c) on a word no swap touched."""
         token = t.tokens[i]
         word = token.text
+        lower = t.lower[i]
         rate = self.rates.damage
-        possessive = _POSSESSIVE_RE.match(word)
-        if possessive and possessive.group(1).lower() not in FUNCTION_WORDS | {"let"}:
-            if t.rng.random() < rate:
-                return _Edit(token.start, token.end, possessive.group(1) + NBSP + "s", "damage")
+        if lower.endswith(("'s", "’s")):
+            possessive = _POSSESSIVE_RE.match(word)
+            if possessive and possessive.group(1).lower() not in _NOT_POSSESSIVE:
+                if t.rng.random() < rate:
+                    return _Edit(token.start, token.end, possessive.group(1) + NBSP + "s", "damage")
             return None
-        if word.lower() in NUMBER_WORDS:
+        if lower in NUMBER_WORDS:
             if t.rng.random() < rate:
-                return _Edit(token.start, token.end, NUMBER_WORDS[word.lower()], "damage")
+                return _Edit(token.start, token.end, NUMBER_WORDS[lower], "damage")
             return None
-        if _is_capitalised(word) and word != "I" and self._table.is_common_word(word):
+        if word[:1].isupper() and word != "I" and not word.isupper() and self._table.is_common_word(word):
             if t.rng.random() < rate * RARE_DAMAGE_SCALE:
-                return _Edit(token.start, token.end, word.lower(), "damage")
+                return _Edit(token.start, token.end, lower, "damage")
         return None
 
     # -- helpers ------------------------------------------------------------------------------------
@@ -380,10 +382,6 @@ def _start_indices(text: str, tokens: list[Token], is_word: list[bool]) -> set[i
                 (quote.start == 0 or text[quote.start - 1].isspace()):
             starts.add(j)
     return starts
-
-
-def _is_capitalised(word: str) -> bool:
-    return word[:1].isupper() and not (len(word) > 1 and word.isupper())
 
 
 def _apply(text: str, edits: list[_Edit]) -> SpinResult:
