@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--json", action="store_true", help="emit one JSON object per input with its edits")
     repair.add_argument("--num-beams", type=int, default=1, metavar="N")
     repair.add_argument("--mode", default="auto", help="auto (the model's default path) or free")
+    repair.add_argument("--backend", default="auto", choices=["auto", "ctranslate2", "torch"],
+                        help="what runs the seq2seq model; auto: ctranslate2 when installed (mtfix[fast]), else torch")
 
     check = commands.add_parser("check", help="list the spans that look spun, with suggestions")
     _add_model_options(check)
@@ -95,7 +97,7 @@ def _make_repairer(args: argparse.Namespace, total_chars: int):
                "progress": sys.stderr.isatty() and total_chars >= _PROGRESS_MIN_CHARS}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
-    for name in ("num_beams", "mode"):
+    for name in ("num_beams", "mode", "backend"):
         if hasattr(args, name):
             options[name] = getattr(args, name)
     return Repairer(**options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from .candidates import Candidate, CandidateGenerator
 from .lattice import LatticeDecoder, LatticeWeights, Suspicion, keep_candidates, render, sigmoid
@@ -18,24 +19,35 @@ def has_lattice(path: Path) -> bool:
     return (path / LM_FILE).is_file()
 
 
+class SequenceScorer(Protocol):
+    """The n-best rescorer: a torch or CTranslate2 engine (mtfix.fast)."""
+
+    def sequence_logprobs(self, sources: list[str], targets: list[str]) -> list[float]: ...
+
+
 class LatticeBackend:
     """Proposes only edits that the candidate lattice allows, each with a confidence: the sigmoid of
     how much worse the best path scores when that one edit is undone."""
 
-    def __init__(self, lm: NgramLM, weights: LatticeWeights, rescorer: LoadedModel | None = None,
+    def __init__(self, lm: NgramLM, weights: LatticeWeights, rescorer: SequenceScorer | LoadedModel | None = None,
                  thesaurus: Thesaurus | None = None):
         self.weights = weights
+        if isinstance(rescorer, LoadedModel):  # a torch model from load_model
+            from .fast import TorchEngine
+
+            rescorer = TorchEngine(rescorer)
         self.rescorer = rescorer if weights.seq2seq > 0 else None
         self.thesaurus = thesaurus or Thesaurus.load()
         self.decoder = LatticeDecoder(lm, CandidateGenerator(self.thesaurus), weights)
 
     @classmethod
-    def from_model(cls, loaded: LoadedModel) -> "LatticeBackend":
-        """The lattice of a model directory: its LM file, its tuned weights, its seq2seq as rescorer."""
+    def from_model(cls, loaded: LoadedModel, rescorer: SequenceScorer | None = None) -> "LatticeBackend":
+        """The lattice of a model directory: its LM file, its tuned weights, its seq2seq as rescorer
+        (``rescorer``, e.g. the CTranslate2 engine, or else the torch model of ``loaded``)."""
         lm_path = loaded.path / LM_FILE
         if not lm_path.is_file():
             raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {LM_FILE} (the news language model of the lattice path)")
-        return cls(NgramLM.load(lm_path), LatticeWeights.from_settings(loaded.settings), loaded)
+        return cls(NgramLM.load(lm_path), LatticeWeights.from_settings(loaded.settings), rescorer or loaded)
 
     def repair_sentences(self, sentences: list[str]) -> list[str]:
         """The best path of each sentence as text (every edit applied, whatever its confidence)."""
@@ -59,7 +71,6 @@ class LatticeBackend:
                 if paths else ([], []) for sentence, (tokens, paths, candidates) in zip(sentences, decoded)]
 
     def _rescore(self, sentences, decoded) -> None:
-        from .generate import sequence_logprobs
         from .result import apply_edits
 
         sources, targets, owners = [], [], []
@@ -70,7 +81,7 @@ class LatticeBackend:
                 owners.append((index, path))
         if not sources:
             return
-        for (index, path), logprob in zip(owners, sequence_logprobs(self.rescorer, sources, targets)):
+        for (index, path), logprob in zip(owners, self.rescorer.sequence_logprobs(sources, targets)):
             path.seq2seq_score = logprob
         for _, paths, _ in decoded:
             paths.sort(key=lambda p: p.total(self.weights), reverse=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import torch
+from typing import Any, Collection
 
 from .model import LoadedModel
 
@@ -37,23 +36,25 @@ class FreeGenerator:
         self.loaded = loaded
         self.num_beams = num_beams
 
-    @torch.inference_mode()
     def generate(self, sentences: list[str]) -> list[Generated]:
+        import torch  # imported here: the CTranslate2 engine shares this module but needs no torch
+
         tokenizer, model = self.loaded.tokenizer, self.loaded.model
         batch = tokenizer(sentences, return_tensors="pt", padding=True, truncation=True,
                           max_length=self.loaded.max_source_length).to(model.device)
         longest = int(batch["attention_mask"].sum(dim=1).max())
-        output = model.generate(
-            **batch,
-            num_beams=self.num_beams,
-            do_sample=False,
-            max_new_tokens=int(longest * 1.5) + 8,
-            output_scores=True,
-            return_dict_in_generate=True,
-        )
-        scores = model.compute_transition_scores(
-            output.sequences, output.scores, getattr(output, "beam_indices", None), normalize_logits=True
-        )
+        with torch.inference_mode():
+            output = model.generate(
+                **batch,
+                num_beams=self.num_beams,
+                do_sample=False,
+                max_new_tokens=int(longest * 1.5) + 8,
+                output_scores=True,
+                return_dict_in_generate=True,
+            )
+            scores = model.compute_transition_scores(
+                output.sequences, output.scores, getattr(output, "beam_indices", None), normalize_logits=True
+            )
         results = []
         start_offset = output.sequences.shape[1] - scores.shape[1]
         for row, row_scores in zip(output.sequences, scores):
@@ -62,27 +63,35 @@ class FreeGenerator:
         return results
 
     def _with_offsets(self, ids: list[int], logprobs: list[float]) -> Generated:
-        tokenizer = self.loaded.tokenizer
-        special = set(tokenizer.all_special_ids)
-        token_probs, kept = [], []
-        for token_id, logprob in zip(ids, logprobs):
-            if token_id in special:
-                continue
-            kept.append(token_id)
-            end = len(tokenizer.decode(kept, skip_special_tokens=True))
-            token_probs.append((end, math.exp(logprob) if math.isfinite(logprob) else 0.0))
-        return Generated(tokenizer.decode(kept, skip_special_tokens=True), token_probs)
+        return generated_from_ids(self.loaded.tokenizer, ids, logprobs)
 
 
-@torch.inference_mode()
+def generated_from_ids(tokenizer: Any, ids: list[int], logprobs: list[float],
+                       special_ids: Collection[int] | None = None) -> Generated:
+    """The text of generated token ``ids`` and, per non-special token, the end offset of its text and
+    its probability. Shared by the torch and CTranslate2 engines (mtfix.fast), so both cut alike."""
+    special = set(tokenizer.all_special_ids) if special_ids is None else special_ids
+    token_probs, kept = [], []
+    for token_id, logprob in zip(ids, logprobs):
+        if token_id in special:
+            continue
+        kept.append(token_id)
+        end = len(tokenizer.decode(kept, skip_special_tokens=True))
+        token_probs.append((end, math.exp(logprob) if math.isfinite(logprob) else 0.0))
+    return Generated(tokenizer.decode(kept, skip_special_tokens=True), token_probs)
+
+
 def sequence_logprobs(loaded: LoadedModel, sources: list[str], targets: list[str]) -> list[float]:
     """ln P_seq2seq(target | source) for each pair, by teacher forcing (one forward pass)."""
+    import torch
+
     tokenizer, model = loaded.tokenizer, loaded.model
     batch = tokenizer(sources, return_tensors="pt", padding=True, truncation=True,
                       max_length=loaded.max_source_length).to(model.device)
     labels = tokenizer(text_target=targets, return_tensors="pt", padding=True, truncation=True,
                        max_length=int(loaded.max_source_length * 1.5))["input_ids"].to(model.device)
     mask = labels != tokenizer.pad_token_id
-    logits = model(**batch, labels=labels.masked_fill(~mask, -100)).logits
-    token_logprobs = torch.log_softmax(logits.float(), dim=-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
-    return (token_logprobs * mask).sum(dim=1).tolist()
+    with torch.inference_mode():
+        logits = model(**batch, labels=labels.masked_fill(~mask, -100)).logits
+        token_logprobs = torch.log_softmax(logits.float(), dim=-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+        return (token_logprobs * mask).sum(dim=1).tolist()

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from .guards import is_repairable, violations
 from .lattice import Suspicion
-from .model import LoadedModel, load_model
+from .fast import Engine, load_engine
 from .result import Edit, Repair, apply_edits
 from .segment import clause_spans, sentence_spans
 
@@ -29,16 +29,16 @@ class Backend(Protocol):
 class FreeGenerationBackend:
     """The seq2seq model rewrites the sentence freely; the diff to the input gives the edits."""
 
-    def __init__(self, loaded: LoadedModel, num_beams: int):
+    def __init__(self, engine: Engine, num_beams: int):
         from .diff import word_edits
-        from .generate import FreeGenerator
 
-        self._generator = FreeGenerator(loaded, num_beams=num_beams)
+        self._engine = engine  # torch or CTranslate2 (mtfix.fast)
+        self._num_beams = num_beams
         self._word_edits = word_edits
 
     def propose(self, sentences: list[str]) -> list[list[Edit]]:
         proposals = []
-        for sentence, generated in zip(sentences, self._generator.generate(sentences)):
+        for sentence, generated in zip(sentences, self._engine.generate(sentences, self._num_beams)):
             proposals.append(self._word_edits(sentence, generated.text, generated.span_confidence))
         return proposals
 
@@ -64,6 +64,9 @@ class Repairer:
         mode: "lattice" (choose among candidate restorations, scored by a news LM and the seq2seq),
             "free" (the seq2seq rewrites each sentence), or "auto": lattice when the model has one.
         progress: show a progress bar on stderr while repairing.
+        backend: what runs the seq2seq model: "ctranslate2" (fast on CPU; needs mtfix[fast]; the model is
+            converted once, see mtfix.fast), "torch", or "auto": ctranslate2 when it is installed and the
+            model converts, else torch.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class Repairer:
         min_confidence: float = 0.5,
         mode: str = "auto",
         progress: bool = False,
+        backend: str = "auto",
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -84,7 +88,8 @@ class Repairer:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
         if mode not in ("auto", "lattice", "free"):
             raise ValueError(f"mode must be 'auto', 'lattice' or 'free', got {mode!r}")
-        self.loaded = load_model(model, device=device)
+        # mtfix.fast hook: with ctranslate2, self.loaded.model is None (no torch weights are loaded).
+        self.loaded, self.engine = load_engine(model, backend=backend, device=device)
         self.batch_size = batch_size
         self.min_confidence = min_confidence
         self.progress = progress
@@ -93,7 +98,8 @@ class Repairer:
         if mode == "auto":
             mode = "lattice" if has_lattice(self.loaded.path) else "free"
         self.mode = mode
-        self.backend: Backend = LatticeBackend.from_model(self.loaded) if mode == "lattice" else FreeGenerationBackend(self.loaded, num_beams)
+        self.backend: Backend = (LatticeBackend.from_model(self.loaded, self.engine) if mode == "lattice"
+                                 else FreeGenerationBackend(self.engine, num_beams))
 
     # -- public API -------------------------------------------------------------------------------
 

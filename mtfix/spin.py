@@ -427,7 +427,7 @@ def changed_words_per_100(original: str, spun: str) -> float:
     return 100.0 * changed / max(total, 1)
 
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"
+SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"  # in a checkout; not part of the package
 
 
 def seed_density(seed_dir: Path = SEED_DIR) -> float:

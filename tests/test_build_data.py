@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from datasets import load_from_disk
 
+from mtfix.spin import FAMILIES
 from training.build_data import BuildArgs, build
 from training.corpus import Article, split_of
 
@@ -62,7 +63,7 @@ def test_fields_and_alignment(built):
         source = row["source"]
         for edit in reversed(row["edits"]):
             assert source[edit["start"]:edit["end"]] == edit["after"]
-            assert edit["family"] in ("synonym", "phrase", "damage")
+            assert edit["family"] in FAMILIES
             source = source[:edit["start"]] + edit["before"] + source[edit["end"]:]
         assert source == row["target"]
         assert row["corpus"] == "tiny"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from mtfix.lexicon import PHRASE_SWAPS, Thesaurus
 from mtfix.morph import inflect
 from mtfix.spin import NBSP, SEED_DIR, SpinRates, Spinner, changed_words_per_100, seed_density

@@ -10,6 +10,7 @@ import pytest
 import sacrebleu
 import torch
 from datasets import Dataset, DatasetDict, load_from_disk
+from safetensors import safe_open
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
 from training.presets import PRESETS, get_config
@@ -17,6 +18,15 @@ from training.tiny import HELD_OUT_FRAMES, restored_swaps, toy_pairs, train_tiny
 from training.train import PREDICTIONS_FILE, SUMMARY_FILE, export_model, generate, main
 
 SAVED_FILES = {"model.safetensors", "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models gain nothing from more threads, and on a busy machine a second thread is much slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _dataset(pairs: list[tuple[str, str]]) -> Dataset:
@@ -27,9 +37,8 @@ def _dataset(pairs: list[tuple[str, str]]) -> Dataset:
 def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pairs")
     pairs = toy_pairs(260)
-    DatasetDict(train=_dataset(pairs[:220]), validation=_dataset(pairs[220:240]), test=_dataset(pairs[240:])).save_to_disk(
-        path
-    )
+    splits = {"train": pairs[:220], "validation": pairs[220:240], "test": pairs[240:]}
+    DatasetDict({name: _dataset(split) for name, split in splits.items()}).save_to_disk(path)
     return path
 
 
@@ -38,8 +47,8 @@ def _args(dataset_dir: Path, output_dir: Path, max_steps: int, *extra: str) -> l
         "--preset", "tiny",
         "--dataset_dir", str(dataset_dir),
         "--output_dir", str(output_dir),
-        "--max_source_length", "32",
-        "--max_target_length", "32",
+        "--max_source_length", "64",  # no truncation: the spun words are many pieces with a target tokenizer
+        "--max_target_length", "64",
         "--max_steps", str(max_steps),
         "--per_device_train_batch_size", "16",
         "--per_device_eval_batch_size", "20",
@@ -80,7 +89,7 @@ def test_saved_model_dir_loads_and_generates(trained: Path, dataset_dir: Path) -
     model = AutoModelForSeq2SeqLM.from_pretrained(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     assert model.config.vocab_size >= len(tokenizer)
-    assert model.generation_config.max_length == 33
+    assert model.generation_config.max_length == 65
     out = generate(model, tokenizer, ["Police stated fireplace in Idlib.", ""])
     assert len(out) == 2 and all(isinstance(text, str) for text in out)
 
@@ -94,8 +103,15 @@ def test_outputs_of_a_run(trained: Path, dataset_dir: Path) -> None:
     assert summary["tokens_per_second"] > 0 and summary["device"].startswith("cpu")
     # validation logged the model and the identity baseline; the best checkpoint was kept
     assert {"eval_bleu", "eval_chrf", "eval_ter", "eval_identity_bleu", "eval_bleu_gain"} <= set(summary["validation"])
-    assert summary["best_checkpoint"] is not None
-    # the identity baseline is the test sources scored as they are
+    # the saved model is the best checkpoint's
+    best = AutoModelForSeq2SeqLM.from_pretrained(summary["best_checkpoint"]).state_dict()
+    final = AutoModelForSeq2SeqLM.from_pretrained(trained / "model").state_dict()
+    assert all(torch.equal(best[name], final[name]) for name in final)
+    # the identity baseline is the sources scored as they are; validation decodes them back from token ids in
+    # the length-grouped order, which must keep each source with its reference
+    validation = load_from_disk(str(dataset_dir))["validation"]
+    identity = sacrebleu.corpus_bleu(validation["source"], [validation["target"]]).score
+    assert summary["validation"]["eval_identity_bleu"] == pytest.approx(identity, abs=1e-3)
     identity = sacrebleu.corpus_bleu(test["source"], [test["target"]]).score
     assert summary["test"]["identity_bleu"] == pytest.approx(identity, abs=1e-3)
     assert sorted(p.name for p in trained.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
@@ -112,9 +128,22 @@ def test_resume_continues_from_the_last_checkpoint(trained: Path, dataset_dir: P
 
 
 def test_resume_without_checkpoint_starts_fresh(dataset_dir: Path, tmp_path: Path) -> None:
+    torch.set_num_threads(2)  # the one_thread fixture restores the session's count afterwards
     main(_args(dataset_dir, tmp_path, 1, "--resume", "true", "--eval_strategy", "no", "--save_strategy", "no"))
     summary = json.loads((tmp_path / SUMMARY_FILE).read_text(encoding="utf-8"))
     assert summary["steps"] == 1 and summary["resumed_from"] is None and summary["validation"] == {}
+    assert torch.get_num_threads() == 2  # --torch_threads 1 applied to the run only
+
+
+def test_init_from_a_local_model(trained: Path, dataset_dir: Path, tmp_path: Path) -> None:
+    start = trained / "model"
+    args = _args(dataset_dir, tmp_path, 1, "--init_from", str(start), "--eval_strategy", "no", "--warmup_steps", "0")
+    model_dir = main(args)
+    assert not (tmp_path / "tokenizer").exists()  # the checkpoint's own tokenizer was used
+    assert AutoTokenizer.from_pretrained(model_dir).get_vocab() == AutoTokenizer.from_pretrained(start).get_vocab()
+    before = AutoModelForSeq2SeqLM.from_pretrained(start).shared.weight
+    after = AutoModelForSeq2SeqLM.from_pretrained(model_dir).shared.weight
+    assert before.shape == after.shape and not torch.equal(before, after)  # trained on from there
 
 
 def test_bad_arguments_are_refused(dataset_dir: Path, tmp_path: Path) -> None:
@@ -131,10 +160,13 @@ def test_export_halves_the_weights(trained: Path, tmp_path: Path) -> None:
     exported = export_model(model_dir, tmp_path / "bf16", dtype="bfloat16")
     size, full = (exported / "model.safetensors").stat().st_size, (model_dir / "model.safetensors").stat().st_size
     assert size < 0.6 * full
-    model = AutoModelForSeq2SeqLM.from_pretrained(exported)
-    assert model.shared.weight.dtype in (torch.bfloat16, torch.float32)  # as saved, or upcast by older versions
+    with safe_open(exported / "model.safetensors", framework="pt") as weights:
+        assert {weights.get_tensor(name).dtype for name in weights.keys()} == {torch.bfloat16}
+    model = AutoModelForSeq2SeqLM.from_pretrained(exported, dtype=torch.float32)
+    reference = AutoModelForSeq2SeqLM.from_pretrained(model_dir)
+    assert torch.allclose(model.shared.weight, reference.shared.weight, rtol=1e-2, atol=1e-3)
     tokenizer = AutoTokenizer.from_pretrained(exported)
-    assert generate(model.float(), tokenizer, ["Police stated fireplace."])[0] is not None
+    assert len(generate(model, tokenizer, ["Police stated fireplace."])) == 1
     with pytest.raises(ValueError, match="dtype"):
         export_model(model_dir, tmp_path / "fp16", dtype="float16")
 

@@ -232,7 +232,8 @@ def build(args: BuildArgs, articles: Iterable[Article] | None = None) -> BuildSu
                     clean[split].extend(columns["target"])  # each sentence k (+1) times; deduplicated below
 
     if args.num_proc > 1:
-        # The corpus is read in this process while the workers spin; imap keeps the chunk order.
+        # Chunks go to the workers as they are made (while the corpus is still being read when not
+        # sampling); imap hands the results back in chunk order, so the output is the same.
         with multiprocessing.get_context("fork").Pool(args.num_proc, _init_worker, init) as pool:
             collect(pool.imap(_spin_chunk, chunks))
     else:

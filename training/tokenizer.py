@@ -9,9 +9,10 @@ SentencePiece only trains the vocabulary. The tokenizer that is used is a ``toke
 built from the trained pieces and saved as ``tokenizer.json`` with ``tokenizer_class`` =
 ``PreTrainedTokenizerFast``, which transformers 4.x and 5.x both load exactly as written. We do *not* declare
 ``T5Tokenizer``: in transformers 5 that class rebuilds its backend from the vocabulary with
-``byte_fallback=False``, a whitespace-squeezing pre-tokenizer and 100 ``<extra_id_*>`` sentinels, so
-unknown characters would become ``<unk>``. ``spiece.model`` is saved beside it for tools that want the raw
-SentencePiece model.
+``byte_fallback=False`` and a whitespace-squeezing pre-tokenizer, so ``"Syria\u00a0s  😀 Привет <b>x</b>"``
+comes back as ``"Syria s   bb"``. Nor can transformers 5 load a directory with only ``spiece.model``
+without the ``protobuf`` package. ``spiece.model`` is saved beside ``tokenizer.json`` for tools that want the
+raw SentencePiece model; ``tokenizer.json`` encodes exactly as it does (tests/test_tokenizer.py).
 
 Ids follow T5: ``<pad>`` = 0 (also the decoder start token), ``</s>`` = 1, ``<unk>`` = 2, then the 256
 byte pieces, then the learned pieces. Sentinels (``<extra_id_0>`` is the last id, as in T5) are only added

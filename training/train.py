@@ -23,7 +23,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -55,8 +54,8 @@ from training.tokenizer import has_tokenizer, save_tokenizer, train_tokenizer
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
-# bf16 autocast on this project's 2-core AMD EPYC (AVX2, no AVX512-BF16) made the small preset slower than
-# fp32 (see training/README.md), so CPU training defaults to fp32; pass --bf16 true to override.
+# bf16 autocast on the project's 2-core AMD EPYC (AVX2, no AVX512-BF16/AMX) trained the small preset about 9x
+# slower than fp32 (training/README.md), so CPU training defaults to fp32; --bf16 true overrides.
 CPU_BF16_DEFAULT = False
 FINAL_MODEL_DIR = "model"
 SUMMARY_FILE = "train_summary.json"
@@ -127,13 +126,15 @@ class TrainingArguments(Seq2SeqTrainingArguments):
     )
     bf16: bool | None = field(
         default=None,
-        metadata={"help": "bf16 mixed precision. Default: on for a GPU that supports it, CPU_BF16_DEFAULT on CPU."},
+        metadata={"help": "bf16 mixed precision. Default: on for a bf16 GPU; off on CPU, where it was 9x slower."},
     )
     learning_rate: float = field(default=5e-4, metadata={"help": "Peak AdamW learning rate."})
     warmup_steps: float = field(default=0.02, metadata={"help": "Warm-up steps, or a fraction of all steps if < 1."})
     per_device_train_batch_size: int = field(default=32, metadata={"help": "Batch size per device for training."})
     per_device_eval_batch_size: int = field(default=64, metadata={"help": "Batch size per device for validation."})
-    eval_strategy: IntervalStrategy | str = field(default="steps", metadata={"help": "When to validate: no, steps or epoch."})
+    eval_strategy: IntervalStrategy | str = field(
+        default="steps", metadata={"help": "When to validate: no, steps or epoch."}
+    )
     eval_steps: float | None = field(default=500, metadata={"help": "Validate every N steps."})
     save_steps: float = field(default=500, metadata={"help": "Checkpoint every N steps."})
     save_total_limit: int | None = field(default=3, metadata={"help": "Checkpoints kept (the best one too)."})
@@ -159,7 +160,7 @@ class TrainingArguments(Seq2SeqTrainingArguments):
             self.use_cpu = True  # also what lets bf16 autocast run on a CPU
         if self.bf16 is None:
             self.bf16 = torch.cuda.is_bf16_supported() if on_gpu else CPU_BF16_DEFAULT
-        if str(self.eval_strategy) == "no":
+        if self.eval_strategy == "no":
             self.load_best_model_at_end = False
         if "inputs" not in (self.include_for_metrics or []):
             # compute_metrics scores the identity baseline from the (tokenized) sources
@@ -172,11 +173,17 @@ class RepairTrainer(Seq2SeqTrainer):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.train_tokens = 0
+        self._tokens: torch.Tensor | None = None  # summed on the device: no GPU sync per step
         self.eval_seconds = 0.0
 
+    @property
+    def train_tokens(self) -> int:
+        """Non-padding source and target tokens trained on by this process."""
+        return 0 if self._tokens is None else int(self._tokens)
+
     def training_step(self, model, inputs, num_items_in_batch=None):
-        self.train_tokens += int(inputs["attention_mask"].sum()) + int((inputs["labels"] != -100).sum())
+        tokens = inputs["attention_mask"].sum() + (inputs["labels"] != -100).sum()
+        self._tokens = tokens if self._tokens is None else self._tokens + tokens
         return super().training_step(model, inputs, num_items_in_batch)
 
     def evaluate(self, *args, **kwargs):
@@ -284,7 +291,8 @@ def get_compute_metrics(tokenizer: PreTrainedTokenizerBase, source_prefix: str =
     def compute_metrics(eval_preds: EvalPrediction) -> dict[str, float]:
         predictions = eval_preds.predictions[0] if isinstance(eval_preds.predictions, tuple) else eval_preds.predictions
         sources = [s.removeprefix(source_prefix) for s in decode(tokenizer, eval_preds.inputs)]
-        # References are the tokenized labels, so that the model and the baseline see the same truncation.
+        # Sources and references are decoded from the token ids (exact, thanks to byte fallback): the eval sampler
+        # reorders examples by length, and the model and the baseline are scored on the same truncated text.
         return score(decode(tokenizer, predictions), decode(tokenizer, eval_preds.label_ids), sources)
 
     return compute_metrics
@@ -299,9 +307,8 @@ def get_trainer(
 ) -> RepairTrainer:
     if training_args.generation_max_length is None:
         training_args.generation_max_length = model.generation_config.max_length
-    collator = DataCollatorForSeq2Seq(
-        tokenizer, model=model, pad_to_multiple_of=8 if torch.cuda.is_available() and not training_args.use_cpu else None
-    )
+    on_gpu = torch.cuda.is_available() and not training_args.use_cpu
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model, pad_to_multiple_of=8 if on_gpu else None)
     return RepairTrainer(
         model=model,
         args=training_args,
@@ -350,7 +357,8 @@ def generate(
             padding=True,
             return_tensors="pt",
         ).to(model.device)
-        outputs = model.generate(**inputs, max_length=max_length, num_beams=num_beams)
+        lengths = {} if max_length is None else {"max_length": max_length}
+        outputs = model.generate(**inputs, num_beams=num_beams, **lengths)
         for i, text in zip(batch, tokenizer.batch_decode(outputs, skip_special_tokens=True)):
             repaired[i] = text
     return repaired
@@ -384,8 +392,18 @@ def describe_device(training_args: TrainingArguments) -> str:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    """Train, save ``OUTPUT_DIR/model`` and return its path."""
+    """Train, save ``OUTPUT_DIR/model`` and return its path. ``argv`` defaults to the command line."""
     model_args, data_args, training_args = parse_args(argv)
+    threads = torch.get_num_threads()
+    if training_args.torch_threads is not None:
+        torch.set_num_threads(training_args.torch_threads)
+    try:
+        return run(model_args, data_args, training_args)
+    finally:
+        torch.set_num_threads(threads)  # main() also runs inside test processes
+
+
+def run(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments) -> Path:
     logging.basicConfig(
         format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
         datefmt="%H:%M:%S",
@@ -395,8 +413,6 @@ def main(argv: list[str] | None = None) -> Path:
     logger.setLevel(log_level)
     transformers.utils.logging.set_verbosity(log_level)
     set_seed(training_args.seed)
-    if training_args.torch_threads is not None:
-        torch.set_num_threads(training_args.torch_threads)
 
     output_dir = Path(training_args.output_dir)
     checkpoint = find_checkpoint(training_args)
@@ -406,7 +422,8 @@ def main(argv: list[str] | None = None) -> Path:
     # Room for a whole target: the decoder sequence is the start token and up to max_target_length tokens.
     model.generation_config.max_length = data_args.max_target_length + 1
     logger.info("Model: %s, %.1fM parameters", model_args.init_from or model_args.preset, model.num_parameters() / 1e6)
-    trainer = get_trainer(model, tokenizer, tokenize_pairs(pairs, tokenizer, data_args, training_args), data_args, training_args)
+    data = tokenize_pairs(pairs, tokenizer, data_args, training_args)
+    trainer = get_trainer(model, tokenizer, data, data_args, training_args)
 
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
