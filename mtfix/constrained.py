@@ -75,6 +75,8 @@ class LatticeBackend:
 
         sources, targets, owners = [], [], []
         for index, (sentence, (tokens, paths, _)) in enumerate(zip(sentences, decoded)):
+            if len(paths) < 2:
+                continue  # nothing to rank (the seq2seq score only orders a sentence's n-best)
             for path in paths:
                 sources.append(sentence)
                 targets.append(apply_edits(sentence, render(sentence, tokens, path.candidates)))

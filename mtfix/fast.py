@@ -32,6 +32,11 @@ BACKENDS = ("auto", "torch", "ctranslate2")
 QUANTIZATIONS = ("int8", "int8_float32", "int16", "float32")
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 _CT2_WEIGHTS = "model.bin"
+# Teacher-forced scoring makes a (target length x vocabulary) logit matrix per pair, so big batches spill
+# out of the CPU caches: on the 2-core dev machine (small preset, 8k vocabulary, lattice n-best of test
+# sentences) chunks of 8 pairs scored 2x faster than one batch of 256, and chunks of 16 in torch 2x too.
+_CT2_SCORE_CHUNK = 8
+_TORCH_SCORE_CHUNK = 16
 
 
 class Engine(Protocol):
@@ -250,7 +255,9 @@ class Ct2Model:
         # CTranslate2 adds the decoder start and end tokens itself.
         target_tokens = [self.tokenizer.convert_ids_to_tokens(ids[:-1] if ids and ids[-1] == eos else ids)
                          for ids in target_ids]
-        results = self.translator.score_batch([tokens_of[s] for s in sources], target_tokens, max_input_length=0)
+        # max_batch_size: CTranslate2 sorts the pairs by length and scores them in chunks of this many.
+        results = self.translator.score_batch([tokens_of[s] for s in sources], target_tokens, max_input_length=0,
+                                              max_batch_size=_CT2_SCORE_CHUNK)
         return [float(sum(result.log_probs)) for result in results]
 
     def _source_tokens(self, sentences: list[str]) -> list[list[str]]:
@@ -273,9 +280,17 @@ class TorchEngine:
         return FreeGenerator(self.loaded, num_beams=num_beams).generate(sentences)
 
     def sequence_logprobs(self, sources: list[str], targets: list[str]) -> list[float]:
+        """ln P(target | source) per pair, scored in length-sorted chunks (see _TORCH_SCORE_CHUNK)."""
         from .generate import sequence_logprobs
 
-        return sequence_logprobs(self.loaded, sources, targets)
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]) + len(targets[i]))
+        scores = [0.0] * len(sources)
+        for start in range(0, len(order), _TORCH_SCORE_CHUNK):
+            chunk = order[start:start + _TORCH_SCORE_CHUNK]
+            chunk_scores = sequence_logprobs(self.loaded, [sources[i] for i in chunk], [targets[i] for i in chunk])
+            for index, score in zip(chunk, chunk_scores):
+                scores[index] = score
+        return scores
 
 
 def load_engine(model: str | os.PathLike | None, backend: str = "auto", device: str = "auto",

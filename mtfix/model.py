@@ -86,13 +86,18 @@ def load_model(path: str | os.PathLike | None = None, device: str = "auto") -> L
     """Load a model directory (the bundled default when ``path`` is None) for inference."""
     path = check_model_dir(DEFAULT_MODEL_DIR if path is None else path)
     settings = read_settings(path)
+    import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True, use_safetensors=True)
+        # The bundled weights are stored in bfloat16 to halve their size; CPUs without bf16 units run
+        # float32 many times faster, so compute in float32 there.
+        device = resolve_device(device)
+        dtype = torch.float32 if device == "cpu" else "auto"
+        model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True, use_safetensors=True, dtype=dtype)
     except Exception as error:  # safetensors, sentencepiece and json all raise their own types
         raise ModelLoadError(f"cannot load the mtfix model in {path}: {type(error).__name__}: {error}") from error
-    model.to(resolve_device(device))
+    model.to(device)
     model.eval()
     return LoadedModel(path=path, model=model, tokenizer=tokenizer, settings=settings)

@@ -171,9 +171,19 @@ def test_export_halves_the_weights(trained: Path, tmp_path: Path) -> None:
         export_model(model_dir, tmp_path / "fp16", dtype="float16")
 
 
+def test_train_tiny_model_on_given_pairs(tmp_path: Path) -> None:
+    pairs = toy_pairs(30, seed=5)
+    model_dir = train_tiny_model(tmp_path / "given", pairs=pairs, steps=2)
+    data = load_from_disk(str(tmp_path / "given" / "data"))
+    assert data["test"]["source"] == [source for source, _ in pairs[:3]]  # one in ten held out
+    assert len(data["train"]) == 27
+    assert AutoModelForSeq2SeqLM.from_pretrained(model_dir).config.d_model == 64
+
+
 @pytest.mark.slow
-def test_tiny_model_learns_swaps(tmp_path: Path) -> None:
-    model_dir = train_tiny_model(tmp_path / "tiny")
+def test_tiny_model_learns_swaps(tiny_model_dir: Path) -> None:
+    """conftest's session model: train_tiny_model with its defaults."""
+    model_dir = tiny_model_dir
     model = AutoModelForSeq2SeqLM.from_pretrained(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     held_out = toy_pairs(30, HELD_OUT_FRAMES, seed=123)  # word orders it never saw
@@ -181,5 +191,5 @@ def test_tiny_model_learns_swaps(tmp_path: Path) -> None:
     restored = restored_swaps(sources, generate(model, tokenizer, sources))
     assert len(restored) >= 3, restored
     # on unseen slot combinations of the training word orders it beats copying the input
-    summary = json.loads((tmp_path / "tiny" / SUMMARY_FILE).read_text(encoding="utf-8"))
+    summary = json.loads((model_dir.parent / SUMMARY_FILE).read_text(encoding="utf-8"))
     assert summary["test"]["bleu"] > summary["test"]["identity_bleu"]

@@ -87,7 +87,8 @@ def build_tokenizer(spm_model: bytes, extra_ids: int = 0) -> PreTrainedTokenizer
         raise ValueError("the SentencePiece model was trained without byte_fallback")
     vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
     # Byte pieces are only reached through byte fallback, except for the literal text "<0x41>", which
-    # matches the piece and decodes as "A" (SentencePiece itself would not match it). No news text has that.
+    # matches the piece and decodes as "A" (SentencePiece itself would not match it); likewise a literal
+    # "</s>", "<pad>" or "<unk>" is read as that token. No news text has them.
     vocab += [(f"<extra_id_{i}>", 0.0) for i in reversed(range(extra_ids))]
 
     backend = Tokenizer(Unigram(vocab, unk_id=sp.unk_id(), byte_fallback=True))
