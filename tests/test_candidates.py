@@ -21,7 +21,7 @@ def _proposals(generator, sentence):
 
 
 @pytest.mark.parametrize("observed,original", [
-    ("fireplace", "fire"), ("navy", "military"), ("released", "launched"), ("help", "support"),
+    ("convention", "conference"), ("navy", "military"), ("released", "launched"), ("help", "support"),
     ("combatants", "fighters"), ("assaults", "attacks"), ("furnished", "provided"), ("huge", "large"),
 ])
 def test_thesaurus_inverse_holds_the_original(generator, observed, original):

@@ -34,8 +34,8 @@ def backend():
 def test_restores_what_the_lm_knows(backend):
     assert backend.repair_sentences(["Russia released a navy intervention in help of Assad in 2015."]) == [
         "Russia launched a military intervention in support of Assad in 2015."]
-    assert backend.repair_sentences(["Syrian forces kept up rocket fireplace and air strikes on the town."]) == [
-        "Syrian forces kept up rocket fire and air strikes on the town."]
+    assert backend.repair_sentences(["Officials stated the assault was the work of militants."]) == [
+        "Officials said the attack was the work of militants."]
 
 
 def test_restores_phrase_swaps_and_damage(backend):

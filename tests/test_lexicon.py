@@ -29,12 +29,27 @@ def test_synonyms_are_lower_case_lemmas_of_at_most_three_words(thesaurus):
     assert thesaurus.synonyms("qwertyuiop") == ()
 
 
-@pytest.mark.parametrize("headword,synonym", SEED_SWAPS)
-def test_every_seed_swap_is_invertible(thesaurus, headword, synonym):
+# The seed article is our test text from a real spinner: its swaps that Moby or WordNet hold must be
+# invertible, and none may be added by hand (that would leak the test into the model).
+SEED_SWAPS_IN_NO_SOURCE = {
+    ("fire", "fireplace"), ("monitor", "reveal"), ("fighter", "warring party"), ("seek", "in search of"),
+    ("people", "human beings"), ("more", "greater"), ("these", "those"), ("step up", "up"),
+}
+# Function words are left to the phrase table, so the thesaurus never holds them.
+FUNCTION_WORD_SWAPS = {("also", "additionally"), ("way", "manner"), ("every", "each")}
+
+
+@pytest.mark.parametrize("headword,synonym", sorted(set(SEED_SWAPS) - SEED_SWAPS_IN_NO_SOURCE - FUNCTION_WORD_SWAPS))
+def test_seed_swaps_held_by_the_sources_are_invertible(thesaurus, headword, synonym):
     assert synonym in thesaurus.synonyms(headword)
     inverse = dict(thesaurus.inverse(synonym))
     assert headword in inverse
     assert math.isclose(inverse[headword], thesaurus.channel(headword)[synonym])
+
+
+@pytest.mark.parametrize("headword,synonym", sorted(SEED_SWAPS_IN_NO_SOURCE))
+def test_no_seed_swap_is_added_by_hand(thesaurus, headword, synonym):
+    assert synonym not in thesaurus.synonyms(headword)
 
 
 def test_channel_is_a_distribution_favouring_common_core_synonyms(thesaurus):
@@ -60,15 +75,13 @@ def test_frequencies_and_names(thesaurus):
     assert thesaurus.lowercase_share("government") > 0.8
 
 
-def test_phrase_table_holds_the_seed_swaps_and_inverts():
+def test_phrase_table_holds_the_specified_swaps_and_inverts():
+    # The swaps the spinner issue specifies (none read off the seed alone).
     required = {
         "said": "stated", "told": "instructed", "not": "no longer", "since": "considering the fact that",
         "according to": "consistent with", "rather than": "as opposed to", "must": "have to",
         "call on": "name on", "against": "towards", "by": "via", "despite": "notwithstanding",
-        "will": "are able to", "we are": "we're", "it is": "it's", "also": "additionally",
-        "what is": "what's", "between": "among", "more than": "greater than", "but": "however",
-        "seeking": "in search of", "was never": "changed into in no way", "with": "together with",
-        "especially": "specifically", "late": "past due", "step up": "up",
+        "will": "are able to", "we are": "we're", "was never": "changed into in no way",
     }
     for original, spun in required.items():
         assert spun in PHRASE_SWAPS[original], original
