@@ -44,8 +44,13 @@ def load_sets(pairs_dir: Path, samples: int, seed: int) -> dict[str, tuple[list[
     return sets
 
 
-def get_systems(model: str | None) -> dict[str, Repairer | None]:
+def get_systems(model: str | None, seq2seq_weight: float | None) -> dict[str, Repairer | None]:
     full = Repairer(model, device="cpu", mode="lattice", min_confidence=0.0)
+    if seq2seq_weight is not None:  # the stored weight may be 0 when rescoring did not pay
+        from mtfix.constrained import LatticeBackend
+
+        weights = replace(full.backend.weights, seq2seq=seq2seq_weight)
+        full.backend = LatticeBackend(full.backend.decoder.lm, weights, full.backend.rescorer or full.engine, full.backend.thesaurus)
     lattice_only = Repairer(model, device="cpu", mode="lattice", min_confidence=0.0)
     lattice_only.backend.weights = replace(lattice_only.backend.weights, seq2seq=0.0)
     lattice_only.backend.decoder.weights = lattice_only.backend.weights
@@ -71,11 +76,13 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--pairs", type=Path, default=REPO / "work_data" / "pairs")
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seq2seq-weight", type=float, default=None,
+                        help="rescoring weight of the full system (default: the model's tuned weight)")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args(argv)
 
     sets = load_sets(args.pairs, args.samples, args.seed)
-    systems = get_systems(args.model)
+    systems = get_systems(args.model, args.seq2seq_weight)
     header = "| system | " + " | ".join(sets) + " | sentences/s |"
     lines = [header, "|" + "---|" * (len(sets) + 2)]
     for name, repairer in systems.items():

@@ -136,11 +136,14 @@ def _run_converter(model_dir: Path, out_dir: Path, quantization: str) -> None:
     from ctranslate2.converters import TransformersConverter
     from transformers.utils import logging as hf_logging
 
+    # The rest of the weights is stored as float32: CTranslate2 would keep bfloat16 weights (the bundled
+    # model's) as int8_bfloat16, which CPUs without bf16 units convert again at every load, with a warning.
+    stored = "int8_float32" if quantization == "int8" else quantization
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
         TransformersConverter(str(model_dir), low_cpu_mem_usage=True).convert(
-            str(out_dir), quantization=quantization, force=True)
+            str(out_dir), quantization=stored, force=True)
     except Exception as error:  # the converter raises ValueError, KeyError, OSError, ...
         raise ModelLoadError(f"cannot convert {model_dir} to CTranslate2: {type(error).__name__}: {error}") from error
     finally:
@@ -255,7 +258,7 @@ class Ct2Model:
             results = self.translator.translate_batch(source, beam_size=num_beams, patience=2,
                                                       max_decoding_length=limit, max_input_length=0)
             hypotheses = [result.hypotheses[0] for result in results]
-            scored = self.translator.score_batch(source, hypotheses, max_input_length=0)
+            scored = self.translator.score_batch(source, hypotheses, max_input_length=0, max_batch_size=_CT2_SCORE_CHUNK)
             logprobs = [result.log_probs[:len(hyp)] for result, hyp in zip(scored, hypotheses)]
         return [generated_from_ids(self.tokenizer, self.tokenizer.convert_tokens_to_ids(hyp), lps, self._special_ids)
                 for hyp, lps in zip(hypotheses, logprobs)]

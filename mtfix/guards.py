@@ -54,7 +54,8 @@ def violations(source: str, candidate: str) -> list[str]:
         reasons.append("drops or alters " + ", ".join(sorted(missing)))
     source_words = {t.lower() for t in tokenize_all(source)}
     invented = [t for t in protected_tokens(candidate) if t.lower() not in source_words and _DIGIT_RE.search(t)]
-    invented += [t for t in protected_tokens(candidate) if t[:1].isupper() and t.lower() not in source_words]
+    invented += [t for t in protected_tokens(candidate) if t[:1].isupper()
+                 and _POSSESSIVE_RE.sub(r"\1", t).lower() not in source_words]
     invented += [t for t in _URL_RE.findall(candidate) if t not in source]
     if invented:
         reasons.append("invents " + ", ".join(sorted(set(invented))))
@@ -72,9 +73,15 @@ def violations(source: str, candidate: str) -> list[str]:
     return reasons
 
 
+_POSSESSIVE_RE = re.compile(r"^(.+)['’]s$")
+
+
 def tokenize_all(text: str) -> list[str]:
-    """Tokens plus whole URLs, so a URL kept intact counts as kept."""
-    return [t.text for t in tokenize(text)] + _URL_RE.findall(text)
+    """Tokens plus whole URLs, so a URL kept intact counts as kept, and the name inside each
+    possessive, so restoring "Syria s" to "Syria's" keeps the name "Syria"."""
+    tokens = [t.text for t in tokenize(text)]
+    names = [m.group(1) for m in map(_POSSESSIVE_RE.match, tokens) if m]
+    return tokens + names + _URL_RE.findall(text)
 
 
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>|&[a-z]+;|&#\d+;")

@@ -75,6 +75,18 @@ def test_read_only_model_dir_converts_into_the_user_cache(model_copy, tmp_path, 
     assert convert(model_copy, "int16") == converted
 
 
+def test_bfloat16_weights_convert_to_int8_with_float32_compute(model_copy, tmp_path):
+    import torch
+    from transformers import AutoModelForSeq2SeqLM
+
+    bf16_dir = tmp_path / "bf16"
+    shutil.copytree(model_copy, bf16_dir, ignore=shutil.ignore_patterns("ct2-*", "model.safetensors"))
+    AutoModelForSeq2SeqLM.from_pretrained(model_copy).to(torch.bfloat16).save_pretrained(bf16_dir)
+    model = Ct2Model(bf16_dir, quantization="int8", intra_threads=1)
+    assert model.translator.compute_type == "int8_float32"  # not int8_bfloat16, re-converted at each load
+    assert model.generate(SOURCES[:2])[0].text
+
+
 def test_tokenizer_without_torch_matches_autotokenizer(model_copy, torch_engine):
     fast = load_tokenizer(model_copy)
     assert fast(SOURCES)["input_ids"] == torch_engine.loaded.tokenizer(SOURCES)["input_ids"]

@@ -43,3 +43,9 @@ def test_invented_names_and_rewrites_are_refused():
     source = "-- indented line with two  spaces"
     assert violations(source, "Police the zone near Idlib.")
     assert violations("The minister said the talks had failed.", "Officials reported nothing new at all today.")
+
+
+def test_restoring_a_lost_apostrophe_keeps_the_name():
+    source = "He said Turkey\u00a0s defence ministry denied it."
+    assert violations(source, "He said Turkey's defence ministry denied it.") == []
+    assert violations(source, "He said Russia's defence ministry denied it.")
