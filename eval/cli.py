@@ -11,14 +11,13 @@ Exit status: 0 on success, 2 on bad arguments or unusable input (one line on std
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from eval.inputs import DEFAULT_SYNTHETIC_DIR, TEST_SETS, EvalInputError, EvalSet, load_files, load_test_set, read_lines
 from eval.report import RENDERERS, RepairFunction, build_report
+from mtfix.cli import write_atomically
 
 PROG = "mtfix eval"
 
@@ -77,19 +76,6 @@ def load_repairer(model: str, batch_size: int | None) -> RepairFunction:
         return repairer.repair_many(texts, progress=True)
 
     return repair
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so it is all or nothing."""
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:
