@@ -15,6 +15,7 @@ from sacrebleu.metrics import CHRF
 from sacrebleu.significance import PairedTest
 
 import eval.cli
+import mtfix.cli
 from eval.cli import main
 from eval.inputs import load_seed
 from eval.metrics import BLEU, TER, ChrF
@@ -287,7 +288,7 @@ def test_a_failed_write_leaves_no_partial_file(hypothesis, tmp_path, monkeypatch
     def failing_replace(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr(eval.cli.os, "replace", failing_replace)
+    monkeypatch.setattr(mtfix.cli.os, "replace", failing_replace)  # the shared atomic writer
     with pytest.raises(OSError, match="disk full"):
         main([*seed_args(hypothesis), "-o", str(out_dir / "report.md")])
     assert list(out_dir.iterdir()) == []
