@@ -49,6 +49,9 @@ class Candidate:
     words: tuple[str, ...]
     channel: float
     kind: str  # keep | synonym | phrase | damage
+    # How much better the original fits the sentence's topic than the observed words do (set by the
+    # lattice from word vectors; 0 where no vectors apply).
+    context: float = 0.0
 
     @property
     def is_keep(self) -> bool:

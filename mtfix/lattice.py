@@ -29,6 +29,7 @@ class LatticeWeights:
 
     lm: float = 1.0
     channel: float = 1.0
+    context: float = 0.0
     change_penalty: float = 3.0
     seq2seq: float = 0.0
     beam_size: int = 8
@@ -51,13 +52,14 @@ class Path:
     lm_score: float
     channel_score: float
     seq2seq_score: float = 0.0
+    context_score: float = 0.0
 
     @property
     def changes(self) -> list[Candidate]:
         return [c for c in self.candidates if not c.is_keep]
 
     def total(self, weights: LatticeWeights) -> float:
-        return (weights.lm * self.lm_score + weights.channel * self.channel_score
+        return (weights.lm * self.lm_score + weights.channel * self.channel_score + weights.context * self.context_score
                 - weights.change_penalty * len(self.changes) + weights.seq2seq * self.seq2seq_score)
 
 
@@ -68,6 +70,7 @@ class _Hyp:
     chosen: tuple[Candidate, ...]
     lm_score: float = 0.0
     channel_score: float = 0.0
+    context_score: float = 0.0
 
 
 @dataclass
@@ -96,8 +99,12 @@ class LatticeDecoder:
 
     # -- search -----------------------------------------------------------------------------------
 
+    def candidates(self, sentence: str) -> tuple[list[Token], list[Candidate]]:
+        """The tokens of ``sentence`` and the candidates the search chooses among."""
+        return self.generator.candidates(sentence)
+
     def nbest(self, sentence: str) -> tuple[list[Token], list[Path], list[Candidate]]:
-        tokens, candidates = self.generator.candidates(sentence)
+        tokens, candidates = self.candidates(sentence)
         by_start: list[list[Candidate]] = [[] for _ in range(len(tokens) + 1)]
         for candidate in candidates:
             by_start[candidate.start].append(candidate)
@@ -117,11 +124,12 @@ class LatticeDecoder:
                 ids = tuple(int(i) for i in word_ids[candidate])
                 state = (hyp.state + ids)[-(order - 1):] if order > 1 else ()
                 change = 0.0 if candidate.is_keep else 1.0
-                score = hyp.score + w.lm * lm_score + w.channel * candidate.channel - w.change_penalty * change
+                score = (hyp.score + w.lm * lm_score + w.channel * candidate.channel + w.context * candidate.context
+                         - w.change_penalty * change)
                 target = beams[candidate.end]
                 if state not in target or target[state].score < score:
                     target[state] = _Hyp(score, state, hyp.chosen + (candidate,), hyp.lm_score + lm_score,
-                                       hyp.channel_score + candidate.channel)
+                                       hyp.channel_score + candidate.channel, hyp.context_score + candidate.context)
         finals = list(beams[len(tokens)].values())
         if finals:
             eos = self.lm.score_batch(np.array([h.state for h in finals], dtype=np.int32).reshape(len(finals), order - 1),
@@ -130,7 +138,7 @@ class LatticeDecoder:
                 hyp.score += w.lm * float(eos_score)
                 hyp.lm_score += float(eos_score)
         finals.sort(key=lambda h: h.score, reverse=True)
-        paths = [Path(list(h.chosen), h.lm_score, h.channel_score) for h in finals[: max(w.nbest, 1)]]
+        paths = [Path(list(h.chosen), h.lm_score, h.channel_score, context_score=h.context_score) for h in finals[: max(w.nbest, 1)]]
         return tokens, paths, candidates
 
     def _score_expansions(self, expansions: list[tuple[_Hyp, Candidate]], word_ids: dict) -> list[float]:
@@ -168,7 +176,7 @@ class LatticeDecoder:
         w = self.weights
         changes = [c for c in chosen if not c.is_keep]
         return (w.lm * self.path_lm_score(chosen) + w.channel * sum(c.channel for c in changes)
-                - w.change_penalty * len(changes))
+                + w.context * sum(c.context for c in changes) - w.change_penalty * len(changes))
 
 
 def render(sentence: str, tokens: list[Token], chosen: list[Candidate]) -> list[Edit]:
