@@ -64,11 +64,18 @@ class LatticeBackend:
     # -- internals --------------------------------------------------------------------------------
 
     def _decode_all(self, sentences: list[str], with_alternatives: bool) -> list[tuple[list[Edit], list[Suspicion]]]:
-        decoded = [self.decoder.nbest(sentence) for sentence in sentences]
+        decoded = self.decoder.nbest_many(sentences)
         if self.rescorer is not None:
             self._rescore(sentences, decoded)
-        return [self._explain(sentence, tokens, paths[0].candidates, candidates, with_alternatives)
-                if paths else ([], []) for sentence, (tokens, paths, candidates) in zip(sentences, decoded)]
+        best = [paths[0].candidates if paths else [] for _, paths, _ in decoded]
+        edits = [_edits(chosen, candidates, with_alternatives) for chosen, (_, _, candidates) in zip(best, decoded)]
+        # Explaining a best path scores variants of it; those of all sentences are scored in one LM call.
+        variants = [_variants(tokens, chosen, sentence_edits) for chosen, (tokens, _, _), sentence_edits in zip(best, decoded, edits)]
+        scores = iter(self.decoder.scores_of([path for sentence_variants in variants for path in sentence_variants]))
+        variant_scores = [[next(scores) for _ in sentence_variants] for sentence_variants in variants]
+        return [self._explain(sentence, tokens, chosen, sentence_edits, sentence_scores) if paths else ([], [])
+                for sentence, (tokens, paths, _), chosen, sentence_edits, sentence_scores
+                in zip(sentences, decoded, best, edits, variant_scores)]
 
     def _rescore(self, sentences, decoded) -> None:
         from .result import apply_edits
@@ -88,30 +95,43 @@ class LatticeBackend:
         for _, paths, _ in decoded:
             paths.sort(key=lambda p: p.total(self.weights), reverse=True)
 
-    def _explain(self, sentence: str, tokens, chosen: list[Candidate], candidates: list[Candidate],
-                 with_alternatives: bool = True):
-        best = self.decoder.score_of(chosen)
-        edits, suspicions = [], []
-        for position, candidate in enumerate(chosen):
-            if candidate.is_keep:
-                continue
-            undone = chosen[:position] + keep_candidates(tokens, candidate.start, candidate.end) + chosen[position + 1:]
-            confidence = sigmoid(best - self.decoder.score_of(undone))
-            # Ranking the alternatives rescores a path per rival: only check() shows them (repair: ~9% faster).
-            alternatives = self._alternatives(chosen, position, candidates) if with_alternatives else []
+    def _explain(self, sentence: str, tokens, chosen: list[Candidate], edits: list[tuple[int, list[Candidate]]],
+                 variant_scores: list[float]):
+        """The edits of a best path, each with its confidence: the sigmoid of how much worse the path
+        scores with that edit undone. ``variant_scores`` are the scores of ``_variants(tokens, chosen, edits)``."""
+        scores = iter(variant_scores)
+        best = next(scores)
+        proposed, suspicions = [], []
+        for position, rivals in edits:
+            candidate = chosen[position]
+            confidence = sigmoid(best - next(scores))
+            rival_scores = [next(scores) for _ in rivals]
+            ranked = sorted(range(len(rivals)), key=rival_scores.__getitem__, reverse=True)
+            alternatives = [" ".join(rivals[i].words) for i in ranked[:3]]  # the three most likely
             start, end = tokens[candidate.start].start, tokens[candidate.end - 1].end
             after = " ".join(candidate.words)
-            edits.append(Edit(start, end, sentence[start:end], after, confidence))
+            proposed.append(Edit(start, end, sentence[start:end], after, confidence))
             suspicions.append(Suspicion(start, end, sentence[start:end], after, confidence, alternatives))
-        edits = _capitalise_start(sentence, tokens, edits, self.thesaurus)
-        return edits, suspicions
+        proposed = _capitalise_start(sentence, tokens, proposed, self.thesaurus)
+        return proposed, suspicions
 
-    def _alternatives(self, chosen: list[Candidate], position: int, candidates: list[Candidate], limit: int = 3) -> list[str]:
+
+def _edits(chosen: list[Candidate], candidates: list[Candidate], with_rivals: bool) -> list[tuple[int, list[Candidate]]]:
+    """(position in ``chosen``, rivals) of each change on a best path. The rivals are the other changes
+    of the same span; ranking them scores a path per rival, so only check() asks for them."""
+    return [(position, [c for c in candidates if c.start == candidate.start and c.end == candidate.end
+                        and not c.is_keep and c.words != candidate.words] if with_rivals else [])
+            for position, candidate in enumerate(chosen) if not candidate.is_keep]
+
+
+def _variants(tokens, chosen: list[Candidate], edits: list[tuple[int, list[Candidate]]]) -> list[list[Candidate]]:
+    """The paths that explain a best path: itself, then per edit the path with it undone and with each rival instead."""
+    paths = [chosen]
+    for position, rivals in edits:
         candidate = chosen[position]
-        rivals = [c for c in candidates if c.start == candidate.start and c.end == candidate.end
-                  and not c.is_keep and c.words != candidate.words]
-        scored = sorted(rivals, key=lambda c: self.decoder.score_of(chosen[:position] + [c] + chosen[position + 1:]), reverse=True)
-        return [" ".join(c.words) for c in scored[:limit]]
+        paths.append(chosen[:position] + keep_candidates(tokens, candidate.start, candidate.end) + chosen[position + 1:])
+        paths.extend(chosen[:position] + [rival] + chosen[position + 1:] for rival in rivals)
+    return paths
 
 
 def _capitalise_start(sentence: str, tokens, edits: list[Edit], thesaurus: Thesaurus) -> list[Edit]:

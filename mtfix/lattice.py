@@ -12,13 +12,16 @@ one) prefer the restoration by more than the keep-the-input prior.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from operator import attrgetter
 
 import numpy as np
 
 from .candidates import Candidate, CandidateGenerator
-from .lm import NgramLM
+from .lm import ID_BITS, NgramLM
 from .result import Edit
 from .text import Token, lm_form
 
@@ -64,13 +67,51 @@ class Path:
 
 
 @dataclass
-class _Hyp:
-    score: float
-    state: tuple[int, ...]
-    chosen: tuple[Candidate, ...]
-    lm_score: float = 0.0
-    channel_score: float = 0.0
-    context_score: float = 0.0
+class _Hyps:
+    """Partial paths of many sentences, one row each: the beams of the batched search.
+
+    A row holds what the search needs to rank and extend a hypothesis; the chosen candidates are
+    rebuilt at the end from ``parent`` links into the search's history.
+    """
+
+    sentence: np.ndarray  # int64: index of the sentence in the batch
+    state: np.ndarray  # int32 (rows, order - 1): the last LM ids, which recombination merges on
+    score: np.ndarray  # float64: the weighted path score so far
+    # int64: when this LM state was first reached at its position, counting expansions in the order
+    # (position, rank of the extended hypothesis, candidate). Ties in score go to the state reached
+    # first, so they are broken as a one-sentence search keeping its beams in dicts keyed by state
+    # (insertion order) breaks them, whatever else is in the batch.
+    first_reached: np.ndarray
+    parent: np.ndarray  # int64: history index of the hypothesis this one extends (-1 at the start)
+    candidate: np.ndarray  # int64: batch-wide index of the candidate it appended (-1 at the start)
+    lm_step: np.ndarray  # float64: ln P_LM of that candidate's words
+
+    def __len__(self) -> int:
+        return len(self.sentence)
+
+    def take(self, index) -> "_Hyps":
+        return _Hyps(*(getattr(self, f.name)[index] for f in fields(self)))
+
+    @staticmethod
+    def concat(parts: list["_Hyps"]) -> "_Hyps":
+        if len(parts) == 1:
+            return parts[0]
+        return _Hyps(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Hyps)))
+
+
+@dataclass
+class _CandidateTable:
+    """The candidates of a batch of sentences as arrays, sentence by sentence and by start position."""
+
+    candidates: list[Candidate]  # batch-wide index -> candidate
+    end: np.ndarray  # int64: token position after the candidate
+    word_ids: np.ndarray  # int32 (candidates, most words): LM ids of its words, zero-padded
+    word_count: np.ndarray  # int64
+    channel: np.ndarray  # float64
+    context: np.ndarray  # float64
+    change: np.ndarray  # float64: 0 for a keep candidate, 1 for a change
+    first: np.ndarray  # int64 (sentences, longest + 1): index of the first candidate starting at a position
+    count: np.ndarray  # int64 (sentences, longest + 1): how many candidates start there
 
 
 @dataclass
@@ -96,6 +137,12 @@ class LatticeDecoder:
         self.lm = lm
         self.generator = generator
         self.weights = weights
+        # Sentences share most candidate words, and lm_form is a regex substitution: cache their ids.
+        self._ids_of_words = functools.lru_cache(maxsize=200_000)(self._ids_of_words_uncached)
+
+    def _ids_of_words_uncached(self, words: tuple[str, ...]) -> tuple[int, ...]:
+        """The LM ids of a candidate's words (a word of a thesaurus phrase may hold spaces)."""
+        return tuple(self.lm.ids([lm_form(x) for word in words for x in word.split()]).tolist())
 
     # -- search -----------------------------------------------------------------------------------
 
@@ -104,79 +151,216 @@ class LatticeDecoder:
         return self.generator.candidates(sentence)
 
     def nbest(self, sentence: str) -> tuple[list[Token], list[Path], list[Candidate]]:
-        tokens, candidates = self.candidates(sentence)
-        by_start: list[list[Candidate]] = [[] for _ in range(len(tokens) + 1)]
-        for candidate in candidates:
-            by_start[candidate.start].append(candidate)
-        order = self.lm.order
-        w = self.weights
-        beams: list[dict[tuple, _Hyp]] = [dict() for _ in range(len(tokens) + 1)]
-        start_state = (self.lm.bos_id,) * (order - 1)
-        beams[0][start_state] = _Hyp(0.0, start_state, ())
-        word_ids = {c: self.lm.ids([lm_form(x) for word in c.words for x in word.split()]) for c in candidates}
-        for position in range(len(tokens)):
-            hyps = sorted(beams[position].values(), key=lambda h: h.score, reverse=True)[: w.beam_size]
-            if not hyps:
-                continue
-            expansions = [(h, c) for h in hyps for c in by_start[position]]
-            lm_scores = self._score_expansions(expansions, word_ids)
-            for (hyp, candidate), lm_score in zip(expansions, lm_scores):
-                ids = tuple(int(i) for i in word_ids[candidate])
-                state = (hyp.state + ids)[-(order - 1):] if order > 1 else ()
-                change = 0.0 if candidate.is_keep else 1.0
-                score = (hyp.score + w.lm * lm_score + w.channel * candidate.channel + w.context * candidate.context
-                         - w.change_penalty * change)
-                target = beams[candidate.end]
-                if state not in target or target[state].score < score:
-                    target[state] = _Hyp(score, state, hyp.chosen + (candidate,), hyp.lm_score + lm_score,
-                                       hyp.channel_score + candidate.channel, hyp.context_score + candidate.context)
-        finals = list(beams[len(tokens)].values())
-        if finals:
-            eos = self.lm.score_batch(np.array([h.state for h in finals], dtype=np.int32).reshape(len(finals), order - 1),
-                                      np.full(len(finals), self.lm.eos_id, dtype=np.int32))
-            for hyp, eos_score in zip(finals, eos):
-                hyp.score += w.lm * float(eos_score)
-                hyp.lm_score += float(eos_score)
-        finals.sort(key=lambda h: h.score, reverse=True)
-        paths = [Path(list(h.chosen), h.lm_score, h.channel_score, context_score=h.context_score) for h in finals[: max(w.nbest, 1)]]
-        return tokens, paths, candidates
+        return self.nbest_many([sentence])[0]
 
-    def _score_expansions(self, expansions: list[tuple[_Hyp, Candidate]], word_ids: dict) -> list[float]:
-        """ln P_LM of each candidate's words after its hypothesis, all in one vectorised call."""
-        order = self.lm.order
-        contexts, words, owner = [], [], []
-        for index, (hyp, candidate) in enumerate(expansions):
-            history = list(hyp.state)
-            for word_id in word_ids[candidate]:
-                contexts.append(history[-(order - 1):] if order > 1 else [])
-                words.append(int(word_id))
-                owner.append(index)
-                history.append(int(word_id))
-        totals = np.zeros(len(expansions), dtype=np.float64)
-        if words:
+    def nbest_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Path], list[Candidate]]]:
+        """The tokens, n-best paths (best first) and candidates of each sentence, searched together.
+
+        A beam search per sentence, run for the whole batch at once, position by position: every
+        hypothesis ending at a position is extended by every candidate starting there, with one LM
+        call for all of them. Hypotheses with the same LM state at the same position are recombined
+        (the best scoring is kept), then the ``beam_size`` best of each sentence are extended. At the
+        end of a sentence every hypothesis is kept and scored with </s>. A sentence's result does not
+        depend on the rest of the batch, not even where scores tie (see ``_Hyps.first_reached``), and
+        scores are summed in the same order as expansion by expansion, so they are exactly equal.
+        """
+        lattices = [self.candidates(sentence) for sentence in sentences]
+        if not lattices:
+            return []
+        lengths = np.array([len(tokens) for tokens, _ in lattices], dtype=np.int64)
+        table = self._candidate_table(lattices, lengths)
+        weights = self.weights
+        start = _Hyps(
+            sentence=np.arange(len(lattices), dtype=np.int64),
+            state=np.full((len(lattices), self.lm.order - 1), self.lm.bos_id, dtype=np.int32),
+            score=np.zeros(len(lattices)),
+            first_reached=np.zeros(len(lattices), dtype=np.int64),
+            parent=np.full(len(lattices), -1, dtype=np.int64),
+            candidate=np.full(len(lattices), -1, dtype=np.int64),
+            lm_step=np.zeros(len(lattices)),
+        )
+        arrivals: dict[int, list[_Hyps]] = {0: [start]}  # position -> hypotheses ending there
+        history: list[_Hyps] = []  # every hypothesis kept at some position, in index order
+        kept = 0
+        complete_paths: list[np.ndarray] = []  # history indices of the hypotheses that end a sentence
+        expansions_so_far = 0
+        for position in range(int(lengths.max()) + 1):
+            if position not in arrivals:
+                continue
+            hyps = _Hyps.concat(arrivals.pop(position))
+            rows, first_reached, rank = self._recombine(hyps)
+            complete = lengths[hyps.sentence[rows]] == position
+            kept_here = complete | (rank < weights.beam_size)  # a complete sentence keeps every path
+            hyps, complete = hyps.take(rows[kept_here]), complete[kept_here]
+            hyps.first_reached = first_reached[kept_here]
+            indices = np.arange(kept, kept + len(hyps))
+            history.append(hyps)
+            kept += len(hyps)
+            complete_paths.append(indices[complete])
+            growing = ~complete
+            if growing.any():
+                extended = self._extend(hyps.take(growing), indices[growing], position, table, expansions_so_far)
+                expansions_so_far += len(extended)
+                ends = table.end[extended.candidate]
+                by_end = np.argsort(ends, kind="stable")
+                extended, ends = extended.take(by_end), ends[by_end]
+                bounds = np.flatnonzero(np.diff(ends)) + 1
+                for begin, stop in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(ends)]))):
+                    arrivals.setdefault(int(ends[begin]), []).append(extended.take(slice(begin, stop)))
+        return self._paths(lattices, table, _Hyps.concat(history), np.concatenate(complete_paths))
+
+    def _candidate_table(self, lattices: list[tuple[list[Token], list[Candidate]]], lengths: np.ndarray) -> _CandidateTable:
+        # Tens of thousands of candidates per batch: their fields are read with C-level map/attrgetter.
+        by_start = [sorted(candidates, key=attrgetter("start")) for _, candidates in lattices]  # stable
+        ordered = [c for candidates in by_start for c in candidates]
+
+        def column(name: str, dtype) -> np.ndarray:
+            return np.fromiter(map(attrgetter(name), ordered), dtype=dtype, count=len(ordered))
+
+        ids = list(map(self._ids_of_words, map(attrgetter("words"), ordered)))
+        word_count = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        word_ids = np.zeros((len(ordered), int(word_count.max(initial=0))), dtype=np.int32)
+        word_ids[np.arange(word_ids.shape[1]) < word_count[:, None]] = np.fromiter(
+            itertools.chain.from_iterable(ids), dtype=np.int32, count=int(word_count.sum()))
+        sentence = np.repeat(np.arange(len(lattices)), [len(candidates) for candidates in by_start])
+        positions = int(lengths.max()) + 1
+        count = np.bincount(sentence * positions + column("start", np.int64), minlength=len(lattices) * positions)
+        first = np.cumsum(count) - count
+        return _CandidateTable(
+            candidates=ordered,
+            end=column("end", np.int64),
+            word_ids=word_ids,
+            word_count=word_count,
+            channel=column("channel", np.float64),
+            context=column("context", np.float64),
+            change=(~column("is_keep", bool)).astype(np.float64),
+            first=first.reshape(len(lattices), positions),
+            count=count.reshape(len(lattices), positions),
+        )
+
+    @staticmethod
+    def _recombine(hyps: _Hyps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Of the hypotheses with the same sentence and LM state, the best scoring, and the first
+        reached among equals. Returns their rows in ``hyps`` sorted by sentence and then best first,
+        when their state was first reached, and their rank within their sentence."""
+        state_key = np.zeros(len(hyps), dtype=np.uint64)
+        for column in hyps.state.T:  # LM ids are 16 bits and states at most 3 ids (mtfix.lm)
+            state_key = (state_key << np.uint64(ID_BITS)) | column.astype(np.uint64)
+        order = np.lexsort((hyps.first_reached, state_key, hyps.sentence))
+        sentence, state_key, score = hyps.sentence[order], state_key[order], hyps.score[order]
+        new_group = np.concatenate(([True], (sentence[1:] != sentence[:-1]) | (state_key[1:] != state_key[:-1])))
+        group_starts = np.flatnonzero(new_group)
+        group = np.cumsum(new_group) - 1
+        best_rows = np.flatnonzero(score == np.maximum.reduceat(score, group_starts)[group])
+        # Rows of a group are in first_reached order, so its first best row is the one to keep.
+        winners = order[best_rows[np.concatenate(([True], group[best_rows[1:]] != group[best_rows[:-1]]))]]
+        first_reached = hyps.first_reached[order[group_starts]]
+        ranking = np.lexsort((first_reached, -hyps.score[winners], hyps.sentence[winners]))
+        winners, first_reached, sentence = winners[ranking], first_reached[ranking], hyps.sentence[winners[ranking]]
+        rows = np.arange(len(winners))
+        sentence_starts = np.concatenate(([True], sentence[1:] != sentence[:-1]))
+        return winners, first_reached, rows - np.maximum.accumulate(np.where(sentence_starts, rows, 0))
+
+    def _extend(self, hyps: _Hyps, indices: np.ndarray, position: int, table: _CandidateTable,
+                expansions_so_far: int) -> _Hyps:
+        """Every hypothesis (sorted by sentence, best first) extended by every candidate starting at
+        ``position``, in that order, which ``first_reached`` records."""
+        count = table.count[hyps.sentence, position]
+        rows = np.repeat(np.arange(len(hyps)), count)
+        total = int(count.sum())
+        candidate = np.repeat(table.first[hyps.sentence, position] - (np.cumsum(count) - count), count) + np.arange(total)
+        word_count = table.word_count[candidate]
+        word_ids = table.word_ids[candidate, : int(word_count.max(initial=0))]
+        lm_step, state = self._score_expansions(hyps.state[rows], word_ids, word_count)
+        w = self.weights
+        # The same float operations, in the same order, as scoring one expansion at a time.
+        score = hyps.score[rows] + w.lm * lm_step
+        score = score + w.channel * table.channel[candidate]
+        score = score + w.context * table.context[candidate]
+        score = score - w.change_penalty * table.change[candidate]
+        return _Hyps(hyps.sentence[rows], state, score, expansions_so_far + np.arange(total, dtype=np.int64),
+                     indices[rows], candidate, lm_step)
+
+    def _score_expansions(self, states: np.ndarray, word_ids: np.ndarray, word_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ln P_LM of each row's words (``word_count`` of ``word_ids``) after its LM state, all in one
+        vectorised call, and the LM state after them."""
+        context_size = states.shape[1]
+        history = np.concatenate([states, word_ids], axis=1)
+        contexts, words, scored = [], [], []
+        for offset in range(word_ids.shape[1]):
+            has_word = word_count > offset
+            contexts.append(history[has_word, offset:offset + context_size])
+            words.append(history[has_word, context_size + offset])
+            scored.append(has_word)
+        totals = np.zeros(len(states))
+        if contexts:
             # unk_per_type: an out-of-vocabulary word gets its share of <unk>, not the whole class,
             # or keeping a rare spun word would look far likelier than any in-vocabulary original.
-            scores = self.lm.score_batch(np.array(contexts, dtype=np.int32).reshape(len(words), order - 1),
-                                         np.array(words, dtype=np.int32), unk_per_type=True)
-            np.add.at(totals, np.array(owner), scores)
-        return totals.tolist()
+            scores = self.lm.score_batch(np.concatenate(contexts), np.concatenate(words), unk_per_type=True)
+            begin = 0
+            for has_word in scored:  # word by word, so each row sums its words left to right
+                stop = begin + int(has_word.sum())
+                totals[has_word] += scores[begin:stop]
+                begin = stop
+        state = np.take_along_axis(history, word_count[:, None] + np.arange(context_size), axis=1)
+        return totals, state
 
-    # -- scoring a given path ---------------------------------------------------------------------
+    def _paths(self, lattices, table: _CandidateTable, history: _Hyps,
+               complete_paths: np.ndarray) -> list[tuple[list[Token], list[Path], list[Candidate]]]:
+        """The n-best complete paths of each sentence, </s> scored, rebuilt from the history."""
+        complete = history.take(complete_paths)
+        eos = self.lm.score_batch(complete.state, np.full(len(complete), self.lm.eos_id, dtype=np.int32))
+        score = complete.score + self.weights.lm * eos.astype(np.float64)
+        order = np.lexsort((complete.first_reached, -score, complete.sentence))
+        parents, candidates, lm_steps = history.parent.tolist(), history.candidate.tolist(), history.lm_step.tolist()
+        paths: list[list[Path]] = [[] for _ in lattices]
+        for sentence, index, eos_score in zip(complete.sentence[order].tolist(), complete_paths[order].tolist(), eos[order].tolist()):
+            if len(paths[sentence]) >= max(self.weights.nbest, 1):
+                continue
+            steps = []
+            while candidates[index] >= 0:
+                steps.append(index)
+                index = parents[index]
+            steps.reverse()
+            chosen = [table.candidates[candidates[i]] for i in steps]
+            lm_score = channel_score = context_score = 0.0
+            for i, candidate in zip(steps, chosen):  # summed along the path, as the search added them
+                lm_score += lm_steps[i]
+                channel_score += candidate.channel
+                context_score += candidate.context
+            paths[sentence].append(Path(chosen, lm_score + eos_score, channel_score, context_score=context_score))
+        return [(tokens, sentence_paths, candidates) for (tokens, candidates), sentence_paths in zip(lattices, paths)]
 
-    def path_lm_score(self, chosen: list[Candidate]) -> float:
-        """ln P_LM of a whole path, </s> included, scored exactly as the search scores it."""
-        ids = [int(i) for i in self.lm.ids([lm_form(x) for c in chosen for word in c.words for x in word.split()])]
-        ids.append(self.lm.eos_id)
-        history = [self.lm.bos_id] * (self.lm.order - 1) + ids
-        contexts = np.array([history[i:i + self.lm.order - 1] for i in range(len(ids))], dtype=np.int32)
-        scores = self.lm.score_batch(contexts.reshape(len(ids), self.lm.order - 1), np.array(ids, dtype=np.int32), unk_per_type=True)
-        return float(scores.sum(dtype=np.float64))
+    # -- scoring given paths ----------------------------------------------------------------------
 
-    def score_of(self, chosen: list[Candidate]) -> float:
+    def path_lm_scores(self, paths: list[list[Candidate]]) -> np.ndarray:
+        """ln P_LM of whole paths, </s> included, scored as the search scores them: one LM call for all."""
+        if not paths:
+            return np.zeros(0)
+        ids = [[x for c in chosen for x in self._ids_of_words(c.words)] for chosen in paths]
+        lengths = np.array([len(i) + 1 for i in ids], dtype=np.int64)  # + </s>
+        words = np.insert(np.array([x for i in ids for x in i], dtype=np.int32), np.cumsum(lengths - 1), self.lm.eos_id)
+        path_starts = np.cumsum(lengths) - lengths
+        index = np.arange(len(words))
+        position = index - np.repeat(path_starts, lengths)  # of each word within its path
+        context_size = self.lm.order - 1
+        contexts = np.full((len(words), context_size), self.lm.bos_id, dtype=np.int32)
+        for column in range(context_size):
+            back = context_size - column  # this column holds the word that many places earlier
+            inside = position >= back
+            contexts[inside, column] = words[index[inside] - back]
+        scores = self.lm.score_batch(contexts, words, unk_per_type=True)
+        return np.add.reduceat(scores.astype(np.float64), path_starts)
+
+    def scores_of(self, paths: list[list[Candidate]]) -> list[float]:
+        """The score of each path as the search would give it (all LM scores in one call)."""
         w = self.weights
-        changes = [c for c in chosen if not c.is_keep]
-        return (w.lm * self.path_lm_score(chosen) + w.channel * sum(c.channel for c in changes)
-                + w.context * sum(c.context for c in changes) - w.change_penalty * len(changes))
+        totals = []
+        for chosen, lm_score in zip(paths, self.path_lm_scores(paths).tolist()):
+            changes = [c for c in chosen if not c.is_keep]
+            totals.append(w.lm * lm_score + w.channel * sum(c.channel for c in changes)
+                          + w.context * sum(c.context for c in changes) - w.change_penalty * len(changes))
+        return totals
 
 
 def render(sentence: str, tokens: list[Token], chosen: list[Candidate]) -> list[Edit]:

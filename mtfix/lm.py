@@ -86,6 +86,15 @@ def _find(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return position, keys[position] == queries
 
 
+def _find_in_runs(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_find` for queries that come in runs of equal values, searching each run once. The
+    contexts of a beam-search batch do: every candidate word follows its hypothesis's context."""
+    run_starts = np.flatnonzero(np.concatenate(([True], queries[1:] != queries[:-1])))
+    run_lengths = np.diff(np.append(run_starts, len(queries)))
+    position, found = _find(keys, queries[run_starts])
+    return np.repeat(position, run_lengths), np.repeat(found, run_lengths)
+
+
 class NgramLM:
     """A backoff n-gram model over 16-bit word ids (see the module docstring for the layout).
 
@@ -185,8 +194,12 @@ class NgramLM:
 
         # Walk from the unigram up. `score` is the probability of the longest n-gram found so far;
         # `penalty` sums the backoffs of the contexts seen since, which were not followed by the word.
+        # `rows` are the pairs still walking: those whose context so far is stored. For the others no
+        # longer n-gram or context is stored (the n-grams are closed under prefixes and suffixes), so
+        # their score and penalty are final.
         score = self._logprob[0][words]
         penalty = np.zeros(count, dtype=np.float32)
+        rows = np.arange(count)
         history = np.zeros(count, dtype=np.uint64)
         for k in range(1, self.order):
             # The context of length k: the last k ids of the row.
@@ -194,13 +207,16 @@ class NgramLM:
             if k == 1:
                 context_backoff = self._backoff[0][contexts[:, -1]]
             else:
-                position, context_found = _find(self._keys[k - 1], history)
-                if not context_found.any():
-                    break  # a longer context would have this one as its suffix, so none is stored
-                context_backoff = np.where(context_found, self._backoff[k - 1][position], np.float32(0.0))
+                position, context_found = _find_in_runs(self._keys[k - 1], history)
+                if not context_found.all():
+                    rows, history, position = rows[context_found], history[context_found], position[context_found]
+                    context_ids, word_key = context_ids[context_found], word_key[context_found]
+                    if not len(rows):
+                        break
+                context_backoff = self._backoff[k - 1][position]
             position, found = _find(self._keys[k], (history << shift) | word_key)
-            score = np.where(found, self._logprob[k][position], score)
-            penalty = np.where(found, np.float32(0.0), penalty + context_backoff)
+            score[rows] = np.where(found, self._logprob[k][position], score[rows])
+            penalty[rows] = np.where(found, np.float32(0.0), penalty[rows] + context_backoff)
         result = score + penalty
         if unk_per_type:
             result = np.where(words == UNK_ID, result - np.float32(math.log(self.unk_types)), result)
