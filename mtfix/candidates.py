@@ -66,6 +66,12 @@ class ChannelRates:
     phrase: float = 0.30
     damage: float = 0.50
 
+    @classmethod
+    def from_settings(cls, settings: dict) -> "ChannelRates":
+        """The rates stored in a model's mtfix.json (``channel_rates``), defaults for the rest."""
+        known = {k: float(v) for k, v in settings.get("channel_rates", {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
 
 def match_case(word: str, model: str) -> str:
     """Give ``word`` the capitalisation pattern of ``model`` (the observed token it replaces)."""

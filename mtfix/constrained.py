@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from .candidates import Candidate, CandidateGenerator
+from .candidates import Candidate, CandidateGenerator, ChannelRates
+from .context import VECTORS_FILE, WordVectors
 from .lattice import LatticeDecoder, LatticeWeights, Suspicion, keep_candidates, render, sigmoid
 from .lexicon import Thesaurus
 from .lm import NgramLM
@@ -30,7 +31,8 @@ class LatticeBackend:
     how much worse the best path scores when that one edit is undone."""
 
     def __init__(self, lm: NgramLM, weights: LatticeWeights, rescorer: SequenceScorer | LoadedModel | None = None,
-                 thesaurus: Thesaurus | None = None):
+                 thesaurus: Thesaurus | None = None, vectors: WordVectors | None = None,
+                 rates: ChannelRates | None = None):
         self.weights = weights
         if isinstance(rescorer, LoadedModel):  # a torch model from load_model
             from .fast import TorchEngine
@@ -38,7 +40,7 @@ class LatticeBackend:
             rescorer = TorchEngine(rescorer)
         self.rescorer = rescorer if weights.seq2seq > 0 else None
         self.thesaurus = thesaurus or Thesaurus.load()
-        self.decoder = LatticeDecoder(lm, CandidateGenerator(self.thesaurus), weights)
+        self.decoder = LatticeDecoder(lm, CandidateGenerator(self.thesaurus, rates), weights, vectors)
 
     @classmethod
     def from_model(cls, loaded: LoadedModel, rescorer: SequenceScorer | None = None) -> "LatticeBackend":
@@ -47,7 +49,10 @@ class LatticeBackend:
         lm_path = loaded.path / LM_FILE
         if not lm_path.is_file():
             raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {LM_FILE} (the news language model of the lattice path)")
-        return cls(NgramLM.load(lm_path), LatticeWeights.from_settings(loaded.settings), rescorer or loaded)
+        vectors_path = loaded.path / VECTORS_FILE  # optional: without it the context score is 0
+        vectors = WordVectors.load(vectors_path) if vectors_path.is_file() else None
+        return cls(NgramLM.load(lm_path), LatticeWeights.from_settings(loaded.settings), rescorer or loaded,
+                   vectors=vectors, rates=ChannelRates.from_settings(loaded.settings))
 
     def repair_sentences(self, sentences: list[str]) -> list[str]:
         """The best path of each sentence as text (every edit applied, whatever its confidence)."""
@@ -67,7 +72,7 @@ class LatticeBackend:
         decoded = self.decoder.nbest_many(sentences)
         if self.rescorer is not None:
             self._rescore(sentences, decoded)
-        best = [paths[0].candidates if paths else [] for _, paths, _ in decoded]
+        best = self._best_paths(decoded)
         edits = [_edits(chosen, candidates, with_alternatives) for chosen, (_, _, candidates) in zip(best, decoded)]
         # Explaining a best path scores variants of it; those of all sentences are scored in one LM call.
         variants = [_variants(tokens, chosen, sentence_edits) for chosen, (tokens, _, _), sentence_edits in zip(best, decoded, edits)]
@@ -76,6 +81,20 @@ class LatticeBackend:
         return [self._explain(sentence, tokens, chosen, sentence_edits, sentence_scores) if paths else ([], [])
                 for sentence, (tokens, paths, _), chosen, sentence_edits, sentence_scores
                 in zip(sentences, decoded, best, edits, variant_scores)]
+
+    def _best_paths(self, decoded) -> list[list[Candidate]]:
+        """Each sentence's best path, or no change at all where it does not beat the input by
+        ``min_sentence_gain`` (all those comparisons in one LM call)."""
+        best = [paths[0].candidates if paths else [] for _, paths, _ in decoded]
+        if self.weights.min_sentence_gain <= 0:
+            return best
+        changed = [i for i, chosen in enumerate(best) if any(not c.is_keep for c in chosen)]
+        identity = [keep_candidates(decoded[i][0], 0, len(decoded[i][0])) for i in changed]
+        scores = self.decoder.scores_of([best[i] for i in changed] + identity)
+        for i, unchanged, best_score, identity_score in zip(changed, identity, scores, scores[len(changed):]):
+            if best_score - identity_score < self.weights.min_sentence_gain:
+                best[i] = unchanged
+        return best
 
     def _rescore(self, sentences, decoded) -> None:
         from .result import apply_edits

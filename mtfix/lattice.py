@@ -21,6 +21,7 @@ from operator import attrgetter
 import numpy as np
 
 from .candidates import Candidate, CandidateGenerator
+from .context import WordVectors
 from .lm import ID_BITS, NgramLM
 from .result import Edit
 from .text import Token, lm_form
@@ -34,6 +35,9 @@ class LatticeWeights:
     channel: float = 1.0
     context: float = 0.0
     change_penalty: float = 3.0
+    # A sentence is changed only when its best path beats leaving it as it is by this much: the one
+    # weak change a clean sentence may attract stays under it, the several swaps of a spun one add up.
+    min_sentence_gain: float = 0.0
     seq2seq: float = 0.0
     beam_size: int = 8
     nbest: int = 4
@@ -133,10 +137,12 @@ class Suspicion:
 
 
 class LatticeDecoder:
-    def __init__(self, lm: NgramLM, generator: CandidateGenerator, weights: LatticeWeights):
+    def __init__(self, lm: NgramLM, generator: CandidateGenerator, weights: LatticeWeights,
+                 vectors: WordVectors | None = None):
         self.lm = lm
         self.generator = generator
         self.weights = weights
+        self.vectors = vectors
         # Sentences share most candidate words, and lm_form is a regex substitution: cache their ids.
         self._ids_of_words = functools.lru_cache(maxsize=200_000)(self._ids_of_words_uncached)
 
@@ -147,8 +153,12 @@ class LatticeDecoder:
     # -- search -----------------------------------------------------------------------------------
 
     def candidates(self, sentence: str) -> tuple[list[Token], list[Candidate]]:
-        """The tokens of ``sentence`` and the candidates the search chooses among."""
-        return self.generator.candidates(sentence)
+        """The tokens of ``sentence`` and the candidates the search chooses among, with their context
+        scores when the model has word vectors."""
+        tokens, candidates = self.generator.candidates(sentence)
+        if self.vectors is not None and self.weights.context:
+            candidates = self.vectors.with_context(tokens, candidates)
+        return tokens, candidates
 
     def nbest(self, sentence: str) -> tuple[list[Token], list[Path], list[Candidate]]:
         return self.nbest_many([sentence])[0]

@@ -68,3 +68,46 @@ def test_heavier_keep_prior_changes_less(backend):
     strict = LatticeBackend(backend.decoder.lm, LatticeWeights(change_penalty=50.0), thesaurus=backend.thesaurus)
     sentence = "Russia released a navy intervention in help of Assad in 2015."
     assert strict.repair_sentences([sentence]) == [sentence]
+
+
+def test_min_sentence_gain_leaves_weakly_supported_sentences_alone(backend):
+    sentence = "Russia released a navy intervention in help of Assad in 2015."
+    decoder = backend.decoder
+    tokens, paths, _ = decoder.nbest(sentence)
+    identity = [c for c in decoder.candidates(sentence)[1] if c.is_keep]
+    gain = decoder.scores_of([paths[0].candidates])[0] - decoder.scores_of([identity])[0]
+    assert gain > 0
+    lm, thesaurus = decoder.lm, backend.thesaurus
+    below = LatticeBackend(lm, LatticeWeights(change_penalty=2.0, min_sentence_gain=gain - 0.01), thesaurus=thesaurus)
+    above = LatticeBackend(lm, LatticeWeights(change_penalty=2.0, min_sentence_gain=gain + 0.01), thesaurus=thesaurus)
+    assert below.repair_sentences([sentence]) == backend.repair_sentences([sentence]) != [sentence]
+    assert above.repair_sentences([sentence]) == [sentence]
+    assert above.check([sentence]) == [[]]
+
+
+def test_channel_rates_come_from_the_model_settings():
+    from mtfix.candidates import ChannelRates
+
+    assert ChannelRates.from_settings({}) == ChannelRates()
+    rates = ChannelRates.from_settings({"channel_rates": {"phrase": 0.85, "damage": "0.9", "unknown": 1}})
+    assert (rates.synonym, rates.phrase, rates.damage) == (ChannelRates().synonym, 0.85, 0.9)
+
+
+def test_context_weight_uses_the_word_vectors(backend):
+    import numpy as np
+
+    from mtfix.context import WordVectors
+
+    # Vectors that put "navy" off the topic of the sentence and "military" on it.
+    vocab = ["russia", "launched", "military", "navy", "intervention", "support", "assad", "released", "help"]
+    vectors = np.array([[1, 0]] * len(vocab), dtype=np.float32)
+    vectors[vocab.index("navy")] = [0, 1]
+    topical = WordVectors(vocab, vectors)
+    sentence = "Russia released a navy intervention in help of Assad in 2015."
+    lm, thesaurus = backend.decoder.lm, backend.thesaurus
+    plain = LatticeBackend(lm, LatticeWeights(change_penalty=2.0), thesaurus=thesaurus, vectors=topical)
+    weighted = LatticeBackend(lm, LatticeWeights(change_penalty=2.0, context=3.0), thesaurus=thesaurus, vectors=topical)
+    plain_navy = [c for c in plain.decoder.candidates(sentence)[1] if c.words == ("military",)]
+    weighted_navy = [c for c in weighted.decoder.candidates(sentence)[1] if c.words == ("military",)]
+    assert plain_navy and all(c.context == 0 for c in plain_navy)  # weight 0: vectors not consulted
+    assert weighted_navy and all(c.context > 0.5 for c in weighted_navy)

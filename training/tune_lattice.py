@@ -14,13 +14,15 @@ import itertools
 import json
 import random
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import sacrebleu
 
 from eval.metrics.overcorrection import changed_words
+from mtfix.candidates import ChannelRates
 from mtfix.constrained import LM_FILE, LatticeBackend
+from mtfix.context import VECTORS_FILE, WordVectors
 from mtfix.lattice import LatticeWeights
 from mtfix.lm import NgramLM
 from mtfix.model import SETTINGS_FILE, check_model_dir, load_model, read_settings
@@ -61,9 +63,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pairs", type=Path, default=Path("work_data/pairs"))
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--max-overcorrection", type=float, default=0.8, help="words changed per 100 clean words")
-    parser.add_argument("--penalties", default="1,2,3,4,5,6")
-    parser.add_argument("--channel-weights", default="0.5,1.0")
+    parser.add_argument("--penalties", default="0,0.5,1,2")
+    parser.add_argument("--channel-weights", default="1.0")
     parser.add_argument("--seq2seq-weights", default="0,0.1,0.25,0.5,1.0")
+    parser.add_argument("--context-weights", default="0,2,4", help="weights of the word-vector context score")
+    parser.add_argument("--min-sentence-gains", default="0,2,3,4")
+    parser.add_argument("--channel-rates", default="0.1,0.85,0.85",
+                        help="synonym,phrase,damage: how often the spinner applies each family (stored with the weights)")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
 
@@ -75,11 +81,19 @@ def main(argv: list[str] | None = None) -> dict:
     except (FileNotFoundError, ValueError) as error:
         print(f"no seq2seq rescorer ({error}); tuning the lattice alone")
 
+    vectors_path = args.model_dir / VECTORS_FILE
+    vectors = WordVectors.load(vectors_path) if vectors_path.is_file() else None
+    context_weights = [float(x) for x in args.context_weights.split(",")] if vectors else [0.0]
+    rates = ChannelRates(*(float(x) for x in args.channel_rates.split(",")))
+
     trials = []
     base = LatticeWeights()
-    backend = LatticeBackend(lm, base)
-    for penalty, channel in itertools.product(map(float, args.penalties.split(",")), map(float, args.channel_weights.split(","))):
-        weights = replace(base, change_penalty=penalty, channel=channel, seq2seq=0.0)
+    backend = LatticeBackend(lm, base, vectors=vectors, rates=rates)
+    grid = itertools.product(map(float, args.penalties.split(",")), map(float, args.channel_weights.split(",")),
+                             context_weights, map(float, args.min_sentence_gains.split(",")))
+    for penalty, channel, context, min_gain in grid:
+        weights = replace(base, change_penalty=penalty, channel=channel, context=context, min_sentence_gain=min_gain,
+                          seq2seq=0.0)
         backend.weights = backend.decoder.weights = weights
         scores = evaluate(backend, sources, targets, clean)
         trials.append((weights, scores))
@@ -92,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
                 continue
             for penalty in (best_weights.change_penalty, best_weights.change_penalty + 1):
                 weights = replace(best_weights, seq2seq=seq2seq, change_penalty=penalty)
-                scores = evaluate(LatticeBackend(lm, weights, rescorer), sources, targets, clean)
+                scores = evaluate(LatticeBackend(lm, weights, rescorer, vectors=vectors, rates=rates), sources, targets, clean)
                 trials.append((weights, scores))
                 print(json.dumps({**weights.to_dict(), **scores}))
         best_weights, best_scores = _pick(trials, args.max_overcorrection)
@@ -100,6 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
     settings_path = args.model_dir / SETTINGS_FILE
     settings = read_settings(args.model_dir) if settings_path.is_file() else {}
     settings["lattice"] = best_weights.to_dict()
+    settings["channel_rates"] = asdict(rates)
     settings["lattice_tuning"] = {"validation_pairs": len(sources), "clean_sentences": len(clean),
                                   "max_overcorrection": args.max_overcorrection, **best_scores}
     args.model_dir.mkdir(parents=True, exist_ok=True)
