@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", default=None)
     parser.add_argument("--source", type=Path, default=TESTSETS / "idlib_ceasefire_spun.txt")
     parser.add_argument("--reference", type=Path, default=TESTSETS / "idlib_ceasefire_reference.txt")
+    parser.add_argument("--min-score", type=float, default=None, help="as `mtfix check --min-score` (default 0.2)")
     args = parser.parse_args(argv)
     repairer = Repairer(args.model, device="cpu", mode="lattice")
     totals = [0, 0, 0, 0]
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"{args.source} and {args.reference} have different line counts")
     for spun, reference in zip(spun_lines, reference_lines):
         gold = [(e.start, e.end) for e in word_edits(spun, reference) if e.start < e.end]
-        flagged = [(s.start, s.end) for s in repairer.check(spun)]
+        flagged = [(s.start, s.end) for s in repairer.check(spun, min_score=args.min_score)]
         totals = [t + s for t, s in zip(totals, span_scores(gold, flagged))]
     correct, flagged, found, gold = totals
     result = {"flagged": flagged, "precision": 100 * correct / max(flagged, 1),

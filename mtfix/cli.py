@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     check_shown = check.add_mutually_exclusive_group()
     check_shown.add_argument("--json", action="store_true", help="a JSON list of {start, end, text, suggestion, score, alternatives}")
     check_shown.add_argument("--html", action="store_true", help="one HTML page with the spans highlighted")
+    check.add_argument("--min-score", type=float, default=None,
+                       help="list spans scoring at least this (0-1; default 0.2: changes score >= 0.5, near misses less)")
 
     commands.add_parser("eval", help="score repairs against references (see `mtfix eval --help`)", add_help=False)
     return parser
@@ -132,7 +134,9 @@ def run_check(args: argparse.Namespace) -> None:
         raise CommandError("mtfix check takes one input at a time")
     name, text = inputs[0]
     args.mode = "lattice"
-    suspicions = _make_repairer(args, len(text)).check(text)
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise CommandError(f"--min-score must be between 0 and 1, got {args.min_score}")
+    suspicions = _make_repairer(args, len(text)).check(text, min_score=args.min_score)
     if args.json:
         write_output(json.dumps([s.to_dict() for s in suspicions], ensure_ascii=False, indent=1) + "\n", args.output)
     elif args.html:

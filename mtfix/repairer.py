@@ -130,9 +130,11 @@ class Repairer:
                 edits_per_text[piece.text_index].append(edit.shifted(piece.start))
         return [Repair(text, apply_edits(text, edits), edits) for text, edits in zip(texts, edits_per_text)]
 
-    def check(self, text: str) -> list[Suspicion]:
+    def check(self, text: str, min_score: float | None = None) -> list[Suspicion]:
         """The spans of ``text`` that look spun, each with a suggested restoration, the alternatives
-        and a confidence; offsets index ``text``. Needs the lattice path."""
+        and a confidence; offsets index ``text``. Spans the repair would change score 0.5 or more;
+        near misses it leaves alone score less, down to ``min_score`` (default 0.2). Needs the
+        lattice path."""
         _check_text(text)
         if not hasattr(self.backend, "check"):
             raise ValueError("check() needs a model with the candidate lattice (mode='lattice')")
@@ -141,7 +143,9 @@ class Repairer:
         piece_texts = [text[p.start:p.end] for p in pieces]
         for start in range(0, len(pieces), self.batch_size):
             batch = pieces[start:start + self.batch_size]
-            for piece, suspicions in zip(batch, self.backend.check(piece_texts[start:start + self.batch_size])):
+            checked = self.backend.check(piece_texts[start:start + self.batch_size],
+                                         **({} if min_score is None else {"min_score": min_score}))
+            for piece, suspicions in zip(batch, checked):
                 found.extend(s.shifted(piece.start) for s in suspicions)
         return found
 

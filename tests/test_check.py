@@ -62,3 +62,28 @@ def test_check_command_json_and_html(lattice_model_dir, tmp_path, capsys):
 def test_check_needs_the_lattice(tiny_model_dir):
     with pytest.raises(ValueError, match="lattice"):
         Repairer(tiny_model_dir, device="cpu", mode="free").check("text")
+
+
+def test_check_lists_near_misses_below_half_and_min_score_filters_them(lattice_model_dir):
+    repairer = Repairer(lattice_model_dir, device="cpu")
+    everything = repairer.check(SPUN, min_score=0.0)
+    repaired = repairer.repair_with_edits(SPUN)
+    changed = {(e.start, e.end) for e in repaired.edits}
+    near = [s for s in everything if s.score < 0.5]
+    assert near, "a kept span with rival restorations must be listed as a near miss"
+    assert all((s.start, s.end) not in changed for s in near)
+    spans = sorted((s.start, s.end) for s in everything)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), "flagged spans must not overlap"
+    strict = repairer.check(SPUN, min_score=0.5)
+    assert strict and all(s.score >= 0.5 for s in strict)
+    assert len(strict) < len(everything)
+    assert repairer.check(SPUN) == [s for s in everything if s.score >= 0.2]
+
+
+def test_check_command_rejects_a_min_score_outside_0_1(lattice_model_dir, tmp_path, capsys):
+    source = tmp_path / "spun.txt"
+    source.write_text(SPUN, encoding="utf-8")
+    assert main(["check", str(source), "--model", str(lattice_model_dir), "--min-score", "2"]) != 0
+    assert "--min-score" in capsys.readouterr().err
+    assert main(["check", str(source), "--model", str(lattice_model_dir), "--json", "--min-score", "0.9"]) == 0
+    assert all(item["score"] >= 0.9 for item in json.loads(capsys.readouterr().out))

@@ -82,7 +82,8 @@ def test_min_sentence_gain_leaves_weakly_supported_sentences_alone(backend):
     above = LatticeBackend(lm, LatticeWeights(change_penalty=2.0, min_sentence_gain=gain + 0.01), thesaurus=thesaurus)
     assert below.repair_sentences([sentence]) == backend.repair_sentences([sentence]) != [sentence]
     assert above.repair_sentences([sentence]) == [sentence]
-    assert above.check([sentence]) == [[]]
+    # check() still lists what the threshold held back: those spans do look spun.
+    assert {s.text for s in above.check([sentence])[0]} >= {"released", "navy", "help"}
 
 
 def test_channel_rates_come_from_the_model_settings():
