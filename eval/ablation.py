@@ -3,7 +3,8 @@
     python -m eval.ablation [--model DIR] [--pairs work_data/pairs] [--samples 500] [-o table.md]
 
 Systems: the identity baseline (input left as is), free seq2seq generation, the candidate lattice
-scored by channel + news LM only, and the full system (lattice + seq2seq n-best rescoring). Input
+scored by channel + news LM, the same with the word-vector context score (the bundled default), and
+the full system with seq2seq n-best rescoring (when its weight is above 0, or ``--seq2seq-weight``). Input
 sets: the synthetic test split (spun by our spinner), the seed article (spun by a real spinner we
 never imitated directly) and clean test sentences given as input (over-correction).
 """
@@ -44,23 +45,28 @@ def load_sets(pairs_dir: Path, samples: int, seed: int) -> dict[str, tuple[list[
     return sets
 
 
-def get_systems(model: str | None, seq2seq_weight: float | None) -> dict[str, Repairer | None]:
-    full = Repairer(model, device="cpu", mode="lattice", min_confidence=0.0)
-    if seq2seq_weight is not None:  # the stored weight may be 0 when rescoring did not pay
-        from mtfix.constrained import LatticeBackend
+def lattice_variant(model: str | None, **weights) -> Repairer:
+    """The bundled lattice with some of its tuned weights replaced (e.g. context=0)."""
+    repairer = Repairer(model, device="cpu", mode="lattice", min_confidence=0.0)
+    backend = repairer.backend
+    backend.weights = backend.decoder.weights = replace(backend.weights, **weights)
+    if backend.weights.seq2seq > 0 and backend.rescorer is None:
+        backend.rescorer = repairer.engine  # the model's own seq2seq (CTranslate2 or torch)
+    return repairer
 
-        weights = replace(full.backend.weights, seq2seq=seq2seq_weight)
-        full.backend = LatticeBackend(full.backend.decoder.lm, weights, full.backend.rescorer or full.engine, full.backend.thesaurus)
-    lattice_only = Repairer(model, device="cpu", mode="lattice", min_confidence=0.0)
-    lattice_only.backend.weights = replace(lattice_only.backend.weights, seq2seq=0.0)
-    lattice_only.backend.decoder.weights = lattice_only.backend.weights
-    lattice_only.backend.rescorer = None
-    return {
+
+def get_systems(model: str | None, seq2seq_weight: float | None) -> dict[str, Repairer | None]:
+    default = Repairer(model, device="cpu", mode="lattice", min_confidence=0.0)
+    systems: dict[str, Repairer | None] = {
         "identity": None,
         "free seq2seq": Repairer(model, device="cpu", mode="free", min_confidence=0.0),
-        "lattice + channel + LM": lattice_only,
-        "full (lattice + LM + seq2seq)": full,
+        "lattice: channel + LM": lattice_variant(model, context=0.0, seq2seq=0.0),
+        "lattice: channel + LM + context vectors": lattice_variant(model, seq2seq=0.0),
     }
+    weight = default.backend.weights.seq2seq if seq2seq_weight is None else seq2seq_weight
+    if weight > 0:  # the stored weight is 0 when rescoring did not pay; --seq2seq-weight shows it anyway
+        systems[f"full: + seq2seq n-best rescoring (weight {weight:g})"] = lattice_variant(model, seq2seq=weight)
+    return systems
 
 
 def score(sources: list[str], outputs: list[str], references: list[str], clean: bool) -> str:
