@@ -37,6 +37,7 @@ _NUMBER_UNITS = frozenset(
 )
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _APOSTROPHE_GAP = re.compile(r"[\u00a0 ]")
+_CURLY_QUOTES = "\u2018\u2019\u201c\u201d"
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,8 @@ class CandidateGenerator:
     def _damage_candidates(self, sentence: str, tokens: list[Token], protected: set[int]) -> list[Candidate]:
         results = []
         log_rate = math.log(self.rates.damage)
+        # A restored possessive follows the text's own typography: curly where it has curly quotes.
+        apostrophe = "\u2019" if any(mark in sentence for mark in _CURLY_QUOTES) else "'"
         for i, token in enumerate(tokens):
             lower = token.text.lower()
             # a/an left behind for the old noun: offer the other article; the LM checks agreement.
@@ -199,7 +202,7 @@ class CandidateGenerator:
             if lower == "s" and i > 0 and tokens[i - 1].end + 1 == token.start:
                 gap = sentence[tokens[i - 1].end:token.start]
                 if _APOSTROPHE_GAP.fullmatch(gap) and tokens[i - 1].is_word:
-                    results.append(Candidate(i - 1, i + 1, (tokens[i - 1].text + "'s",), log_rate, "damage"))
+                    results.append(Candidate(i - 1, i + 1, (tokens[i - 1].text + apostrophe + "s",), log_rate, "damage"))
             # "3 soldiers" -> "three soldiers"
             if (i not in protected or token.text.isdigit()) and token.text in "123456789" and len(token.text) == 1:
                 if self._spell_out(tokens, i):

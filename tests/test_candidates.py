@@ -43,6 +43,13 @@ def test_damage_fixes(generator):
     assert "a" in found["an"]
 
 
+def test_restored_possessive_matches_the_texts_apostrophes(generator):
+    curly = _proposals(generator, "“We won,” Syria s army said.")
+    assert curly["Syria s"] == ["Syria’s"]
+    straight = _proposals(generator, "\"We won,\" Syria s army said.")
+    assert straight["Syria s"] == ["Syria's"]
+
+
 def test_names_numbers_and_urls_get_no_candidates(generator):
     found = _proposals(generator, "Officials in Ankara said 2015 was at http://example.com/news today.")
     assert "Ankara" not in found and "2015" not in found
