@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--mode", default="auto", help="auto (the model's default path) or free")
     repair.add_argument("--backend", default="auto", choices=["auto", "ctranslate2", "torch"],
                         help="what runs the seq2seq model; auto: ctranslate2 when installed (mtfix[fast]), else torch")
+    repair.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="processes repairing batches side by side (lattice mode; one per core for big files)")
 
     check = commands.add_parser("check", help="list the spans that look spun, with suggestions")
     _add_model_options(check)
@@ -105,7 +107,7 @@ def _make_repairer(args: argparse.Namespace, total_chars: int):
                "progress": sys.stderr.isatty() and total_chars >= _PROGRESS_MIN_CHARS}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
-    for name in ("num_beams", "mode", "backend"):
+    for name in ("num_beams", "mode", "backend", "workers"):
         if hasattr(args, name):
             options[name] = getattr(args, name)
     return Repairer(**options)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import multiprocessing
 import os
 from dataclasses import dataclass
 from typing import Protocol, Sequence, overload
@@ -67,6 +69,9 @@ class Repairer:
         backend: what runs the seq2seq model: "ctranslate2" (fast on CPU; needs mtfix[fast]; the model is
             converted once, see mtfix.fast), "torch", or "auto": ctranslate2 when it is installed and the
             model converts, else torch.
+        workers: processes that repair batches side by side (lattice mode without seq2seq rescoring, on
+            systems with fork; otherwise one). The lattice is pure CPU work in one thread, so use one
+            worker per core for big jobs.
     """
 
     def __init__(
@@ -79,6 +84,7 @@ class Repairer:
         mode: str = "auto",
         progress: bool = False,
         backend: str = "auto",
+        workers: int = 1,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -86,6 +92,8 @@ class Repairer:
             raise ValueError(f"num_beams must be at least 1, got {num_beams}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         if mode not in ("auto", "lattice", "free"):
             raise ValueError(f"mode must be 'auto', 'lattice' or 'free', got {mode!r}")
         # mtfix.fast hook: with ctranslate2, self.loaded.model is None (no torch weights are loaded).
@@ -93,6 +101,7 @@ class Repairer:
         self.batch_size = batch_size
         self.min_confidence = min_confidence
         self.progress = progress
+        self.workers = workers
         from .constrained import LatticeBackend, has_lattice
 
         if mode == "auto":
@@ -177,10 +186,36 @@ class Repairer:
     def _propose_all(self, piece_texts: list[str], progress: bool) -> dict[str, list[Edit]]:
         edits_of: dict[str, list[Edit]] = {}
         batches = [piece_texts[i:i + self.batch_size] for i in range(0, len(piece_texts), self.batch_size)]
-        for batch in tqdm(batches, desc="repairing", unit="batch", disable=not progress or len(batches) < 2):
-            for piece, proposed in zip(batch, self.backend.propose(batch)):
-                edits_of[piece] = self._accept(piece, proposed)
+        with self._batch_runner(len(batches)) as run:
+            done = run(batches)
+            for batch, accepted in tqdm(zip(batches, done), desc="repairing", unit="batch", total=len(batches),
+                                        disable=not progress or len(batches) < 2):
+                edits_of.update(zip(batch, accepted))
         return edits_of
+
+    def _repair_batch(self, batch: list[str]) -> list[list[Edit]]:
+        return [self._accept(piece, proposed) for piece, proposed in zip(batch, self.backend.propose(batch))]
+
+    @contextlib.contextmanager
+    def _batch_runner(self, batches: int):
+        """A function repairing batches in order: in this process, or in forked workers that share the
+        loaded model.
+
+        Only the lattice without a seq2seq rescorer is forked: it is numpy and Python, while a torch or
+        CTranslate2 model may hold threads that do not survive a fork.
+        """
+        forkable = (self.workers > 1 and batches > 1 and "fork" in multiprocessing.get_all_start_methods()
+                    and getattr(self.backend, "rescorer", True) is None)
+        if not forkable:
+            yield lambda items: map(self._repair_batch, items)
+            return
+        global _FORKED_REPAIRER
+        _FORKED_REPAIRER = self  # the children inherit it: nothing is pickled but batches and edits
+        try:
+            with multiprocessing.get_context("fork").Pool(min(self.workers, batches)) as pool:
+                yield lambda items: pool.imap(_repair_in_worker, items)
+        finally:
+            _FORKED_REPAIRER = None
 
     def _accept(self, piece: str, proposed: list[Edit]) -> list[Edit]:
         """Keep the confident edits, then refuse the whole piece if the result breaks a guard."""
@@ -190,6 +225,13 @@ class Repairer:
         if violations(piece, apply_edits(piece, edits)):
             return []
         return edits
+
+
+_FORKED_REPAIRER: "Repairer | None" = None
+
+
+def _repair_in_worker(batch: list[str]) -> list[list[Edit]]:
+    return _FORKED_REPAIRER._repair_batch(batch)
 
 
 def _check_text(text: object, where: str = "text") -> None:

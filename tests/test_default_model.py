@@ -73,3 +73,10 @@ def test_every_name_and_number_survives(default_repairer, synthetic):
             if token.isdigit() and len(token) == 1 and token not in repaired:
                 continue  # "3 soldiers" -> "three soldiers": the value survives, spelled out
             assert token in repaired, (token, text, repaired)
+
+
+def test_forked_workers_repair_exactly_like_one_process(default_repairer, synthetic):
+    sources = synthetic[0][:120]
+    two = Repairer(device="cpu", batch_size=16, workers=2)
+    assert two.repair_many(sources) == default_repairer.repair_many(sources)
+    assert two.repair_many_with_edits(sources[:40]) == default_repairer.repair_many_with_edits(sources[:40])

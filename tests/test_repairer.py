@@ -133,3 +133,5 @@ def test_bad_arguments_are_rejected(tiny_model_dir):
         Repairer(tiny_model_dir, min_confidence=2.0)
     with pytest.raises(ValueError):
         Repairer(tiny_model_dir, mode="creative")
+    with pytest.raises(ValueError, match="workers"):
+        Repairer(tiny_model_dir, workers=0)
