@@ -64,63 +64,45 @@ class LatticeBackend:
         return [apply_edits(s, edits) for s, edits in zip(sentences, self.propose(sentences))]
 
     def propose(self, sentences: list[str]) -> list[list[Edit]]:
-        explained, _ = self._decode_all(sentences, with_alternatives=False)
-        return [edits for edits, _ in explained]
+        return [edits for edits, _ in self._decode_all(sentences, with_alternatives=False)]
 
     def check(self, sentences: list[str], min_score: float = DEFAULT_MIN_CHECK_SCORE) -> list[list[Suspicion]]:
         """The spans of each sentence that look spun: the changes of its best path, and also the
         near misses, spans the best path keeps although a restoration scores almost as well (their
         score, the sigmoid of how much worse that restoration scores, is below 0.5). Only spans
         scoring at least ``min_score`` are listed."""
-        explained, (decoded, best) = self._decode_all(sentences, with_alternatives=True)
-        near = self._near_misses(sentences, decoded, best)
-        return [sorted([s for s in suspicions + misses if s.score >= min_score], key=lambda s: s.start)
-                for (_, suspicions), misses in zip(explained, near)]
+        return [sorted([s for s in suspicions if s.score >= min_score], key=lambda s: s.start)
+                for _, suspicions in self._decode_all(sentences, with_alternatives=True)]
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _decode_all(self, sentences: list[str], with_alternatives: bool):
-        """(edits, suspicions) of each sentence's best path, and (the search results, the best paths)."""
+    def _decode_all(self, sentences: list[str], with_alternatives: bool) -> list[tuple[list[Edit], list[Suspicion]]]:
+        """The edits of each sentence's best path and, with ``with_alternatives``, the suspicions that
+        explain it (its changes with their rivals, and its near misses)."""
         decoded = self.decoder.nbest_many(sentences)
         if self.rescorer is not None:
             self._rescore(sentences, decoded)
         best = self._best_paths(decoded)
         edits = [_edits(chosen, candidates, with_alternatives) for chosen, (_, _, candidates) in zip(best, decoded)]
+        near = [_near_miss_paths(chosen, candidates) if with_alternatives else []
+                for chosen, (_, _, candidates) in zip(best, decoded)]
         # Explaining a best path scores variants of it; those of all sentences are scored in one LM call.
-        variants = [_variants(tokens, chosen, sentence_edits) for chosen, (tokens, _, _), sentence_edits in zip(best, decoded, edits)]
+        variants = [_variants(tokens, chosen, sentence_edits) + [path for _, path in sentence_near]
+                    for chosen, (tokens, _, _), sentence_edits, sentence_near in zip(best, decoded, edits, near)]
         scores = iter(self.decoder.scores_of([path for sentence_variants in variants for path in sentence_variants]))
-        variant_scores = [[next(scores) for _ in sentence_variants] for sentence_variants in variants]
-        explained = [self._explain(sentence, tokens, chosen, sentence_edits, sentence_scores) if paths else ([], [])
-                     for sentence, (tokens, paths, _), chosen, sentence_edits, sentence_scores
-                     in zip(sentences, decoded, best, edits, variant_scores)]
-        return explained, (decoded, best)
-
-    def _near_misses(self, sentences: list[str], decoded, best: list[list[Candidate]]) -> list[list[Suspicion]]:
-        """Per sentence, each span the best path keeps that has change candidates, scored by the
-        best path with its likeliest restoration there instead (all paths in one LM call)."""
-        variants, owners = [], []
-        for index, ((tokens, _, candidates), chosen) in enumerate(zip(decoded, best)):
-            position_of_token = {c.start: p for p, c in enumerate(chosen) if c.is_keep}
-            for candidate in candidates:
-                positions = [position_of_token.get(t) for t in range(candidate.start, candidate.end)]
-                if candidate.is_keep or None in positions:
-                    continue  # the best path changes part of this span: _explain covers it
-                variants.append(chosen[:positions[0]] + [candidate] + chosen[positions[-1] + 1:])
-                owners.append((index, candidate))
-        scores = self.decoder.scores_of([chosen for chosen in best] + variants)
-        best_scores, variant_scores = scores[:len(best)], scores[len(best):]
-        by_span: dict[tuple[int, int, int], list[tuple[float, Candidate]]] = {}
-        for (index, candidate), score in zip(owners, variant_scores):
-            by_span.setdefault((index, candidate.start, candidate.end), []).append((score, candidate))
-        found: list[list[Suspicion]] = [[] for _ in sentences]
-        for (index, first, last), rivals in by_span.items():
-            rivals.sort(key=lambda pair: pair[0], reverse=True)
-            tokens, sentence = decoded[index][0], sentences[index]
-            start, end = tokens[first].start, tokens[last - 1].end
-            score = sigmoid(rivals[0][0] - best_scores[index])
-            found[index].append(Suspicion(start, end, sentence[start:end], " ".join(rivals[0][1].words), score,
-                                          [" ".join(c.words) for _, c in rivals[1:4]]))
-        return [_without_overlaps(suspicions) for suspicions in found]
+        results = []
+        for sentence, (tokens, paths, _), chosen, sentence_edits, sentence_near, sentence_variants in zip(
+                sentences, decoded, best, edits, near, variants):
+            sentence_scores = [next(scores) for _ in sentence_variants]
+            if not paths:
+                results.append(([], []))
+                continue
+            explained = len(sentence_variants) - len(sentence_near)
+            proposed, suspicions = self._explain(sentence, tokens, chosen, sentence_edits, sentence_scores[:explained])
+            missed = _near_misses(sentence, tokens, sentence_scores[0],
+                                  [(candidate, score) for (candidate, _), score in zip(sentence_near, sentence_scores[explained:])])
+            results.append((proposed, suspicions + missed))
+        return results
 
     def _best_paths(self, decoded) -> list[list[Candidate]]:
         """Each sentence's best path, or no change at all where it does not beat the input by
@@ -181,6 +163,33 @@ def _edits(chosen: list[Candidate], candidates: list[Candidate], with_rivals: bo
     return [(position, [c for c in candidates if c.start == candidate.start and c.end == candidate.end
                         and not c.is_keep and c.words != candidate.words] if with_rivals else [])
             for position, candidate in enumerate(chosen) if not candidate.is_keep]
+
+
+def _near_miss_paths(chosen: list[Candidate], candidates: list[Candidate]) -> list[tuple[Candidate, list[Candidate]]]:
+    """(change, the best path with it instead) for each change candidate over tokens the best path keeps."""
+    position_of_token = {c.start: p for p, c in enumerate(chosen) if c.is_keep}
+    paths = []
+    for candidate in candidates:
+        positions = [position_of_token.get(t) for t in range(candidate.start, candidate.end)]
+        if candidate.is_keep or None in positions:
+            continue  # the best path changes part of this span: its rivals explain it
+        paths.append((candidate, chosen[:positions[0]] + [candidate] + chosen[positions[-1] + 1:]))
+    return paths
+
+
+def _near_misses(sentence: str, tokens, best_score: float, scored: list[tuple[Candidate, float]]) -> list[Suspicion]:
+    """One suspicion per kept span with change candidates: its likeliest restoration, scored by the
+    sigmoid of how much worse the best path does with it, and the runners-up as alternatives."""
+    by_span: dict[tuple[int, int], list[tuple[float, Candidate]]] = {}
+    for candidate, score in scored:
+        by_span.setdefault((candidate.start, candidate.end), []).append((score, candidate))
+    found = []
+    for (first, last), rivals in by_span.items():
+        rivals.sort(key=lambda pair: pair[0], reverse=True)
+        start, end = tokens[first].start, tokens[last - 1].end
+        found.append(Suspicion(start, end, sentence[start:end], " ".join(rivals[0][1].words),
+                               sigmoid(rivals[0][0] - best_score), [" ".join(c.words) for _, c in rivals[1:4]]))
+    return _without_overlaps(found)
 
 
 def _without_overlaps(suspicions: list[Suspicion]) -> list[Suspicion]:

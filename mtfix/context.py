@@ -60,10 +60,6 @@ class WordVectors:
 
     # -- scoring ----------------------------------------------------------------------------------
 
-    def ids(self, texts: list[str]) -> np.ndarray:
-        """Vector row of each word (-1 where it has none: punctuation, rare words)."""
-        return np.array([self.index.get(lm_form(text), -1) for text in texts], dtype=np.int64)
-
     def with_context(self, tokens: list[Token], candidates: list[Candidate]) -> list[Candidate]:
         """``candidates`` with their context score set (0 for keeps and where a side has no vector).
 
@@ -104,7 +100,8 @@ class WordVectors:
         return scored
 
     def _row(self, text: str) -> int:
-        """The vector row of one token (cached: lm_form is a regex and tokens repeat)."""
+        """The vector row of one token, -1 where it has none (punctuation, rare words); cached, since
+        lm_form is a regex and tokens repeat."""
         row = self._row_cache.get(text)
         if row is None:
             row = self.index.get(lm_form(text), -1)

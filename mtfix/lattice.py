@@ -61,6 +61,13 @@ class Path:
     seq2seq_score: float = 0.0
     context_score: float = 0.0
 
+    @classmethod
+    def along(cls, candidates: list[Candidate], lm_score: float) -> "Path":
+        """The path through ``candidates`` with its changes' channel and context scores summed."""
+        changes = [c for c in candidates if not c.is_keep]
+        return cls(list(candidates), lm_score, sum(c.channel for c in changes),
+                   context_score=sum(c.context for c in changes))
+
     @property
     def changes(self) -> list[Candidate]:
         return [c for c in self.candidates if not c.is_keep]
@@ -364,13 +371,8 @@ class LatticeDecoder:
 
     def scores_of(self, paths: list[list[Candidate]]) -> list[float]:
         """The score of each path as the search would give it (all LM scores in one call)."""
-        w = self.weights
-        totals = []
-        for chosen, lm_score in zip(paths, self.path_lm_scores(paths).tolist()):
-            changes = [c for c in chosen if not c.is_keep]
-            totals.append(w.lm * lm_score + w.channel * sum(c.channel for c in changes)
-                          + w.context * sum(c.context for c in changes) - w.change_penalty * len(changes))
-        return totals
+        return [Path.along(chosen, lm_score).total(self.weights)
+                for chosen, lm_score in zip(paths, self.path_lm_scores(paths).tolist())]
 
 
 def render(sentence: str, tokens: list[Token], chosen: list[Candidate]) -> list[Edit]:

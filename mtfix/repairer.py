@@ -11,6 +11,7 @@ from typing import Protocol, Sequence, overload
 
 from tqdm.auto import tqdm
 
+from .constrained import DEFAULT_MIN_CHECK_SCORE
 from .guards import is_repairable, violations
 from .lattice import Suspicion
 from .fast import Engine, load_engine
@@ -147,13 +148,14 @@ class Repairer:
         _check_text(text)
         if not hasattr(self.backend, "check"):
             raise ValueError("check() needs a model with the candidate lattice (mode='lattice')")
+        if min_score is None:
+            min_score = DEFAULT_MIN_CHECK_SCORE
         pieces = self._pieces(0, text)
         found: list[Suspicion] = []
         piece_texts = [text[p.start:p.end] for p in pieces]
         for start in range(0, len(pieces), self.batch_size):
             batch = pieces[start:start + self.batch_size]
-            checked = self.backend.check(piece_texts[start:start + self.batch_size],
-                                         **({} if min_score is None else {"min_score": min_score}))
+            checked = self.backend.check(piece_texts[start:start + self.batch_size], min_score)
             for piece, suspicions in zip(batch, checked):
                 found.extend(s.shifted(piece.start) for s in suspicions)
         return found
@@ -205,7 +207,7 @@ class Repairer:
         CTranslate2 model may hold threads that do not survive a fork.
         """
         forkable = (self.workers > 1 and batches > 1 and "fork" in multiprocessing.get_all_start_methods()
-                    and getattr(self.backend, "rescorer", True) is None)
+                    and self.mode == "lattice" and self.backend.rescorer is None)
         if not forkable:
             yield lambda items: map(self._repair_batch, items)
             return

@@ -108,7 +108,7 @@ def test_context_weight_uses_the_word_vectors(backend):
     lm, thesaurus = backend.decoder.lm, backend.thesaurus
     plain = LatticeBackend(lm, LatticeWeights(change_penalty=2.0), thesaurus=thesaurus, vectors=topical)
     weighted = LatticeBackend(lm, LatticeWeights(change_penalty=2.0, context=3.0), thesaurus=thesaurus, vectors=topical)
-    plain_navy = [c for c in plain.decoder.candidates(sentence)[1] if c.words == ("military",)]
-    weighted_navy = [c for c in weighted.decoder.candidates(sentence)[1] if c.words == ("military",)]
-    assert plain_navy and all(c.context == 0 for c in plain_navy)  # weight 0: vectors not consulted
-    assert weighted_navy and all(c.context > 0.5 for c in weighted_navy)
+    plain_military = [c for c in plain.decoder.candidates(sentence)[1] if c.words == ("military",)]
+    weighted_military = [c for c in weighted.decoder.candidates(sentence)[1] if c.words == ("military",)]
+    assert plain_military and all(c.context == 0 for c in plain_military)  # weight 0: vectors not consulted
+    assert weighted_military and all(c.context > 0.5 for c in weighted_military)
