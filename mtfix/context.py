@@ -35,7 +35,7 @@ class WordVectors:
         self.vectors = vectors / np.maximum(norms, 1e-9)
         self.words = list(words)
         self.index = {word: i for i, word in enumerate(self.words)}
-        self._original_cache: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
+        self._original_cache: dict[tuple[str, ...], tuple[int, ...]] = {}
         self._row_cache: dict[str, int] = {}
 
     # -- storage ----------------------------------------------------------------------------------
@@ -87,11 +87,16 @@ class WordVectors:
         direction = rest / np.maximum(rest_norm, 1e-6)[:, None]
         observed_fit = (span_sum * direction).sum(axis=1) / np.maximum(span_known, 1)
         span_ok = (span_known > 0) & (known.sum() - span_known > 0) & (rest_norm > 1e-6)
-        originals = [self._original(candidates[i].words) for i in changes]
-        original_sum = np.stack([vector for vector, _ in originals])
-        original_known = np.fromiter((count for _, count in originals), dtype=np.int64, count=len(originals))
+        # Each original's fit is the mean of its known words' dot products with the span's direction:
+        # one gather and one bincount for all changes of the sentence.
+        rows = [self._original_rows(candidates[i].words) for i in changes]
+        original_known = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        owner = np.repeat(np.arange(len(rows)), original_known)
+        flat_rows = np.fromiter((row for word_rows in rows for row in word_rows), dtype=np.int64, count=len(owner))
+        dots = np.einsum("ij,ij->i", self.vectors[flat_rows], direction[span_of[owner]])
+        original_fit = np.bincount(owner, weights=dots, minlength=len(rows)) / np.maximum(original_known, 1)
         scorable = span_ok[span_of] & (original_known > 0)
-        fit = np.einsum("ij,ij->i", original_sum, direction[span_of]) / np.maximum(original_known, 1) - observed_fit[span_of]
+        fit = original_fit - observed_fit[span_of]
         scored = list(candidates)
         for i, ok, value in zip(changes, scorable.tolist(), fit.tolist()):
             if ok:
@@ -109,13 +114,11 @@ class WordVectors:
                 self._row_cache[text] = row
         return row
 
-    def _original(self, words: tuple[str, ...]) -> tuple[np.ndarray, int]:
-        """The vector sum and known-word count of a candidate's words (cached: candidates repeat)."""
+    def _original_rows(self, words: tuple[str, ...]) -> tuple[int, ...]:
+        """The vector rows of a candidate's known words (cached: candidates repeat)."""
         cached = self._original_cache.get(words)
         if cached is None:
-            ids = np.array([self._row(part) for word in words for part in word.split()], dtype=np.int64)
-            ids = ids[ids >= 0]
-            cached = (self.vectors[ids].sum(axis=0), len(ids))
+            cached = tuple(row for word in words for part in word.split() if (row := self._row(part)) >= 0)
             if len(self._original_cache) < 200_000:
                 self._original_cache[words] = cached
         return cached
