@@ -289,10 +289,28 @@ class Ct2Model:
 
 
 class TorchEngine:
-    """The :class:`Engine` calls on a torch model loaded by :func:`mtfix.model.load_model`."""
+    """The :class:`Engine` calls on a torch model loaded by :func:`mtfix.model.load_model`.
 
-    def __init__(self, loaded: LoadedModel):
-        self.loaded = loaded
+    Given a ``path`` instead of a loaded model, the weights are loaded on the first call: the lattice
+    path without seq2seq rescoring never makes one, and importing torch and transformers and reading
+    the weights is most of a plain install's start-up time.
+    """
+
+    def __init__(self, loaded: LoadedModel | None = None, *, path: str | os.PathLike | None = None,
+                 device: str = "auto"):
+        if (loaded is None) == (path is None):
+            raise ValueError("TorchEngine needs a loaded model or a path, not both")
+        self._loaded, self._path, self._device = loaded, path, device
+
+    @property
+    def loaded(self) -> LoadedModel:
+        if self._loaded is None:
+            self._loaded = load_model(self._path, device=self._device)
+        return self._loaded
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._loaded is not None
 
     def generate(self, sentences: list[str], num_beams: int = 1) -> list[Generated]:
         from .generate import FreeGenerator
@@ -306,11 +324,13 @@ class TorchEngine:
 
 
 def load_engine(model: str | os.PathLike | None, backend: str = "auto", device: str = "auto",
-                quantization: str = "int8") -> tuple[LoadedModel, Engine]:
+                quantization: str = "int8", lazy: bool = False) -> tuple[LoadedModel, Engine]:
     """Load a model directory (None: the bundled default) with the chosen backend.
 
     "auto" uses CTranslate2 when it is installed and the model converts, else torch (with a warning
-    when the conversion failed); "ctranslate2" raises instead of falling back.
+    when the conversion failed); "ctranslate2" raises instead of falling back. With ``lazy`` the torch
+    weights are loaded only when the engine is first called (the returned LoadedModel then has the
+    tokenizer and settings, and ``model`` None).
     """
     from .model import DEFAULT_MODEL_DIR
 
@@ -327,5 +347,8 @@ def load_engine(model: str | os.PathLike | None, backend: str = "auto", device: 
             if backend == "ctranslate2":
                 raise
             warnings.warn(f"mtfix: using torch, as the CTranslate2 engine is unavailable: {error}", stacklevel=2)
+    if lazy:
+        return (LoadedModel(path=path, model=None, tokenizer=load_tokenizer(path), settings=read_settings(path)),
+                TorchEngine(path=path, device=device))
     loaded = load_model(path, device=device)
     return loaded, TorchEngine(loaded)

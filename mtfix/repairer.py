@@ -13,8 +13,9 @@ from tqdm.auto import tqdm
 
 from .constrained import DEFAULT_MIN_CHECK_SCORE
 from .guards import is_repairable, violations
-from .lattice import Suspicion
+from .lattice import LatticeWeights, Suspicion
 from .fast import Engine, load_engine
+from .model import DEFAULT_MODEL_DIR, check_model_dir, read_settings
 from .result import Edit, Repair, apply_edits
 from .segment import clause_spans, sentence_spans
 
@@ -97,17 +98,20 @@ class Repairer:
             raise ValueError(f"workers must be at least 1, got {workers}")
         if mode not in ("auto", "lattice", "free"):
             raise ValueError(f"mode must be 'auto', 'lattice' or 'free', got {mode!r}")
-        # mtfix.fast hook: with ctranslate2, self.loaded.model is None (no torch weights are loaded).
-        self.loaded, self.engine = load_engine(model, backend=backend, device=device)
+        from .constrained import LatticeBackend, has_lattice
+
+        path = check_model_dir(DEFAULT_MODEL_DIR if model is None else model)
+        if mode == "auto":
+            mode = "lattice" if has_lattice(path) else "free"
+        self.mode = mode
+        # self.loaded.model is None with ctranslate2, and with torch until the seq2seq is first needed:
+        # the lattice path without rescoring never needs it.
+        needs_seq2seq = mode == "free" or LatticeWeights.from_settings(read_settings(path)).seq2seq > 0
+        self.loaded, self.engine = load_engine(path, backend=backend, device=device, lazy=not needs_seq2seq)
         self.batch_size = batch_size
         self.min_confidence = min_confidence
         self.progress = progress
         self.workers = workers
-        from .constrained import LatticeBackend, has_lattice
-
-        if mode == "auto":
-            mode = "lattice" if has_lattice(self.loaded.path) else "free"
-        self.mode = mode
         self.backend: Backend = (LatticeBackend.from_model(self.loaded, self.engine) if mode == "lattice"
                                  else FreeGenerationBackend(self.engine, num_beams))
 

@@ -8,6 +8,8 @@ thesaurus nor the training pairs were built from.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,24 @@ def test_forked_workers_repair_exactly_like_one_process(default_repairer, synthe
     two = Repairer(device="cpu", batch_size=16, workers=2)
     assert two.repair_many(sources) == default_repairer.repair_many(sources)
     assert two.repair_many_with_edits(sources[:40]) == default_repairer.repair_many_with_edits(sources[:40])
+
+
+def test_lattice_without_rescoring_never_loads_the_seq2seq(tmp_path):
+    """Start-up of a plain install: the default lattice (seq2seq weight 0) repairs without torch
+    being imported at all; a lattice that rescores loads the seq2seq when the Repairer is made."""
+    script = ("import sys; from mtfix import repair; "
+              "out = repair('Russia released a navy intervention in help of Assad.', backend='torch'); "
+              "print(out); print('torch' in sys.modules)")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    assert ran.stdout.split("\n")[:2] == ["Russia launched a military intervention in support of Assad.", "False"]
+
+    rescoring = tmp_path / "rescoring"
+    rescoring.mkdir()
+    for item in DEFAULT_MODEL_DIR.iterdir():
+        if item.name != "mtfix.json":
+            (rescoring / item.name).symlink_to(item)
+    settings = json.loads((DEFAULT_MODEL_DIR / "mtfix.json").read_text(encoding="utf-8"))
+    settings["lattice"]["seq2seq"] = 0.05
+    (rescoring / "mtfix.json").write_text(json.dumps(settings), encoding="utf-8")
+    assert Repairer(rescoring, device="cpu", backend="torch").engine.is_loaded
+    assert not Repairer(device="cpu", backend="torch").engine.is_loaded
