@@ -81,7 +81,8 @@ def worker_repair(job: dict) -> dict:
     """Load, first repair (timed from the subprocess's launch), then each batch size; and the quality outputs."""
     from mtfix import Repairer
 
-    repairer = Repairer(job["model"], device="cpu", backend=job["backend"], mode=job["mode"], min_confidence=job["min_confidence"])
+    repairer = Repairer(job["model"], device="cpu", backend=job["backend"], mode=job["mode"],
+                        min_confidence=job["min_confidence"], workers=job.get("workers", 1))
     load_s = time.time() - job["launched"]
     repairer.repair(job["first"])
     result: dict = {"load_s": load_s, "first_call_s": time.time() - job["launched"], "runs": []}
@@ -165,6 +166,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", nargs="+", choices=["lattice", "free"], default=None,
                         help="default: lattice (when the model has an LM) and free")
     parser.add_argument("--min-confidence", type=float, default=0.5)
+    parser.add_argument("--workers", type=int, nargs="*", default=[2], metavar="N",
+                        help="also run the lattice at the largest batch size with N forked worker processes "
+                             "(fresh process, cold caches like the one-process rows); none: --workers")
     parser.add_argument("--quick", action="store_true", help="a small run: 32 sentences, 8 at batch size 1, 32 quality pairs")
     parser.add_argument("--worker", choices=["repair", "generate"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -229,6 +233,17 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(f"| {backend} | {mode} | {run['batch_size']} | {rate:.1f} | {tokens_rate:.0f} "
                             f"| {tokens_rate / base_tokens_rate:.1f} | {result['first_call_s']:.2f} | {result['peak_rss_mib']:.0f} |")
             print(f"  {backend} {mode}: load {result['load_s']:.2f} s", file=sys.stderr)
+    if "lattice" in modes and LatticeWeights.from_settings(read_settings(model_dir)).seq2seq == 0:
+        # Forked workers share the loaded lattice; with a seq2seq rescorer the Repairer does not fork.
+        for workers in [w for w in args.workers if w > 1]:
+            largest = max(args.batch_sizes)
+            result = run_worker("repair", {**job, "backend": "auto", "mode": "lattice", "workers": workers,
+                                           "batch_sizes": [largest], "quality_sources": []})
+            run = result["runs"][0]
+            tokens_rate = sum(token_counts.values()) / run["seconds"]
+            rows.append(f"| auto | lattice, {workers} workers | {largest} | {run['sentences'] / run['seconds']:.1f} "
+                        f"| {tokens_rate:.0f} | {tokens_rate / base_tokens_rate:.1f} | {result['first_call_s']:.2f} "
+                        f"| {result['peak_rss_mib']:.0f} (parent) |")
     print()
     print("\n".join(rows))
     print()

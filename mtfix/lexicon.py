@@ -157,8 +157,11 @@ class Thesaurus:
         sums = np.bincount(rows, weights=weights, minlength=len(head_ids))
         self._probs = weights / sums[rows]
 
-        # Inverse index: entries grouped by synonym id; :meth:`inverse` orders a group by probability.
+        # Inverse index: entries grouped by synonym id; :meth:`inverse` orders a group by probability,
+        # ties alphabetically (by each word's rank in the sorted vocabulary).
         order = np.argsort(syn_ids, kind="stable")
+        self._alphabetical = np.empty(len(self._vocab), dtype=np.int64)
+        self._alphabetical[sorted(range(len(self._vocab)), key=self._vocab.__getitem__)] = np.arange(len(self._vocab))
         self._inv_heads = head_ids[rows[order]]
         self._inv_probs = self._probs[order]
         counts = np.bincount(syn_ids, minlength=len(self._vocab))
@@ -221,8 +224,10 @@ class Thesaurus:
         result: list[tuple[str, float]] = []
         if i is not None:
             lo, hi = self._inv_offsets[i], self._inv_offsets[i + 1]
-            pairs = [(self._vocab[h], float(p)) for h, p in zip(self._inv_heads[lo:hi], self._inv_probs[lo:hi])]
-            result = sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+            heads, probs = self._inv_heads[lo:hi], self._inv_probs[lo:hi]
+            order = np.lexsort((self._alphabetical[heads], -probs))
+            vocab = self._vocab
+            result = [(vocab[h], p) for h, p in zip(heads[order].tolist(), probs[order].tolist())]
         self._inverse_cache[key] = result
         return result
 
