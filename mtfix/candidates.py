@@ -91,13 +91,15 @@ class CandidateGenerator:
         thesaurus: Thesaurus | None = None,
         rates: ChannelRates | None = None,
         max_candidates: int = 32,
-        max_phrase_tokens: int = 4,
+        max_phrase_tokens: int = 4,  # of thesaurus phrases; swap-table phrases may be longer
     ):
         self.thesaurus = thesaurus or Thesaurus.load()
         self.rates = rates or ChannelRates()
         self.max_candidates = max_candidates
         self.max_phrase_tokens = max_phrase_tokens
         self._phrase_inverse = _invert_phrase_swaps()
+        # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
+        self._longest_swap = max(len(tokenize(variant)) for variant in self._phrase_inverse)
         self._word_originals = lru_cache(maxsize=200_000)(self._originals_of_word)
         self._word_options = lru_cache(maxsize=200_000)(self._options_of_token)
         self._inflect = lru_cache(maxsize=500_000)(inflect)
@@ -163,7 +165,7 @@ class CandidateGenerator:
         lowered = [t.text.lower() for t in tokens]
         log_rate = math.log(self.rates.phrase)
         for i in range(len(tokens)):
-            for j in range(i + 1, min(len(tokens), i + self.max_phrase_tokens) + 1):
+            for j in range(i + 1, min(len(tokens), i + max(self.max_phrase_tokens, self._longest_swap)) + 1):
                 if any(k in protected for k in range(i, j)):
                     break
                 if tokens[i].text[:1].isupper() and self.thesaurus.lowercase_share(tokens[i].text) < 0.5:
@@ -173,7 +175,7 @@ class CandidateGenerator:
                     words = tuple(original.split())
                     words = (match_case(words[0], tokens[i].text),) + words[1:]
                     results.append(Candidate(i, j, words, log_rate + math.log(share), "phrase"))
-                if j - i >= 2:
+                if 2 <= j - i <= self.max_phrase_tokens:
                     for original, logprob in self._multiword_originals(observed):
                         words = tuple(original.split())
                         words = (match_case(words[0], tokens[i].text),) + words[1:]

@@ -30,10 +30,17 @@ def test_thesaurus_inverse_holds_the_original(generator, observed, original):
 
 @pytest.mark.parametrize("observed,original", [
     ("considering the fact that", "since"), ("consistent with", "according to"), ("stated", "said"),
-    ("notwithstanding", "despite"),
+    ("notwithstanding", "despite"), ("due to the fact that", "because"), ("because of the fact that", "because"),
 ])
 def test_phrase_swaps_are_inverted(generator, observed, original):
     assert original in _proposals(generator, f"It rose {observed} the report.").get(observed, [])
+
+
+def test_thesaurus_phrases_stay_short_while_swap_phrases_may_be_longer(generator):
+    tokens, candidates = generator.candidates("They left due to the fact that the big red brown fox ran off.")
+    longest = max(c.end - c.start for c in candidates if c.kind == "phrase")
+    assert longest == 5
+    assert max(c.end - c.start for c in candidates if c.kind == "synonym") <= generator.max_phrase_tokens
 
 
 def test_damage_fixes(generator):
