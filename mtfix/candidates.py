@@ -57,6 +57,8 @@ class Candidate(NamedTuple):
     # How much better the original fits the sentence's topic than the observed words do (set by the
     # lattice from word vectors; 0 where no vectors apply).
     context: float = 0.0
+    # The spin detector's log-odds that the span was spun (set by the lattice; 0 without a detector).
+    spun: float = 0.0
 
     @property
     def is_keep(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from .candidates import Candidate, CandidateGenerator, ChannelRates
 from .context import VECTORS_FILE, WordVectors
+from .detector import DETECTOR_DIR, SpinDetector
 from .lattice import LatticeDecoder, LatticeWeights, Suspicion, keep_candidates, render, sigmoid
 from .lexicon import Thesaurus
 from .lm import NgramLM
@@ -35,7 +36,7 @@ class LatticeBackend:
 
     def __init__(self, lm: NgramLM, weights: LatticeWeights, rescorer: SequenceScorer | LoadedModel | None = None,
                  thesaurus: Thesaurus | None = None, vectors: WordVectors | None = None,
-                 rates: ChannelRates | None = None):
+                 rates: ChannelRates | None = None, detector: SpinDetector | None = None):
         self.weights = weights
         if isinstance(rescorer, LoadedModel):  # a torch model from load_model
             from .fast import TorchEngine
@@ -43,7 +44,7 @@ class LatticeBackend:
             rescorer = TorchEngine(rescorer)
         self.rescorer = rescorer if weights.seq2seq > 0 else None
         self.thesaurus = thesaurus or Thesaurus.load()
-        self.decoder = LatticeDecoder(lm, CandidateGenerator(self.thesaurus, rates), weights, vectors)
+        self.decoder = LatticeDecoder(lm, CandidateGenerator(self.thesaurus, rates), weights, vectors, detector)
 
     @classmethod
     def from_model(cls, loaded: LoadedModel, rescorer: SequenceScorer | None = None) -> "LatticeBackend":
@@ -54,8 +55,11 @@ class LatticeBackend:
             raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {LM_FILE} (the news language model of the lattice path)")
         vectors_path = loaded.path / VECTORS_FILE  # optional: without it the context score is 0
         vectors = WordVectors.load(vectors_path) if vectors_path.is_file() else None
-        return cls(NgramLM.load(lm_path), LatticeWeights.from_settings(loaded.settings), rescorer or loaded,
-                   vectors=vectors, rates=ChannelRates.from_settings(loaded.settings))
+        weights = LatticeWeights.from_settings(loaded.settings)
+        detector_path = loaded.path / DETECTOR_DIR  # optional, like the vectors
+        detector = SpinDetector.load(detector_path) if detector_path.is_dir() and weights.detector else None
+        return cls(NgramLM.load(lm_path), weights, rescorer or loaded, vectors=vectors,
+                   rates=ChannelRates.from_settings(loaded.settings), detector=detector)
 
     def repair_sentences(self, sentences: list[str]) -> list[str]:
         """The best path of each sentence as text (every edit applied, whatever its confidence)."""

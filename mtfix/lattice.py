@@ -22,6 +22,7 @@ import numpy as np
 
 from .candidates import Candidate, CandidateGenerator
 from .context import WordVectors
+from .detector import SpinDetector
 from .lm import ID_BITS, NgramLM
 from .result import Edit
 from .text import Token, lm_form
@@ -34,6 +35,7 @@ class LatticeWeights:
     lm: float = 1.0
     channel: float = 1.0
     context: float = 0.0
+    detector: float = 0.0
     change_penalty: float = 3.0
     # A sentence is changed only when its best path beats leaving it as it is by this much: the one
     # weak change a clean sentence may attract stays under it, the several swaps of a spun one add up.
@@ -60,13 +62,14 @@ class Path:
     channel_score: float
     seq2seq_score: float = 0.0
     context_score: float = 0.0
+    detector_score: float = 0.0
 
     @classmethod
     def along(cls, candidates: list[Candidate], lm_score: float) -> "Path":
-        """The path through ``candidates`` with its changes' channel and context scores summed."""
+        """The path through ``candidates`` with its changes' channel, context and detector scores summed."""
         changes = [c for c in candidates if not c.is_keep]
         return cls(list(candidates), lm_score, sum(c.channel for c in changes),
-                   context_score=sum(c.context for c in changes))
+                   context_score=sum(c.context for c in changes), detector_score=sum(c.spun for c in changes))
 
     @property
     def changes(self) -> list[Candidate]:
@@ -74,7 +77,8 @@ class Path:
 
     def total(self, weights: LatticeWeights) -> float:
         return (weights.lm * self.lm_score + weights.channel * self.channel_score + weights.context * self.context_score
-                - weights.change_penalty * len(self.changes) + weights.seq2seq * self.seq2seq_score)
+                + weights.detector * self.detector_score - weights.change_penalty * len(self.changes)
+                + weights.seq2seq * self.seq2seq_score)
 
 
 @dataclass
@@ -120,6 +124,7 @@ class _CandidateTable:
     word_count: np.ndarray  # int64
     channel: np.ndarray  # float64
     context: np.ndarray  # float64
+    spun: np.ndarray  # float64
     change: np.ndarray  # float64: 0 for a keep candidate, 1 for a change
     first: np.ndarray  # int64 (sentences, longest + 1): index of the first candidate starting at a position
     count: np.ndarray  # int64 (sentences, longest + 1): how many candidates start there
@@ -145,11 +150,12 @@ class Suspicion:
 
 class LatticeDecoder:
     def __init__(self, lm: NgramLM, generator: CandidateGenerator, weights: LatticeWeights,
-                 vectors: WordVectors | None = None):
+                 vectors: WordVectors | None = None, detector: SpinDetector | None = None):
         self.lm = lm
         self.generator = generator
         self.weights = weights
         self.vectors = vectors
+        self.detector = detector
         # Sentences share most candidate words, and lm_form is a regex substitution: cache their ids.
         self._ids_of_words = functools.lru_cache(maxsize=200_000)(self._ids_of_words_uncached)
 
@@ -161,11 +167,19 @@ class LatticeDecoder:
 
     def candidates(self, sentence: str) -> tuple[list[Token], list[Candidate]]:
         """The tokens of ``sentence`` and the candidates the search chooses among, with their context
-        scores when the model has word vectors."""
-        tokens, candidates = self.generator.candidates(sentence)
+        and detector scores when the model has word vectors and a spin detector."""
+        return self.candidates_many([sentence])[0]
+
+    def candidates_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Candidate]]]:
+        lattices = [self.generator.candidates(sentence) for sentence in sentences]
         if self.vectors is not None and self.weights.context:
-            candidates = self.vectors.with_context(tokens, candidates)
-        return tokens, candidates
+            lattices = [(tokens, self.vectors.with_context(tokens, candidates)) for tokens, candidates in lattices]
+        if self.detector is not None and self.weights.detector:
+            # One encoder call for the batch; each change gets the log-odds that its span was spun.
+            probabilities = self.detector.word_probabilities(sentences, [tokens for tokens, _ in lattices])
+            lattices = [(tokens, _with_detector_scores(self.detector, candidates, p))
+                        for (tokens, candidates), p in zip(lattices, probabilities)]
+        return lattices
 
     def nbest(self, sentence: str) -> tuple[list[Token], list[Path], list[Candidate]]:
         return self.nbest_many([sentence])[0]
@@ -181,7 +195,7 @@ class LatticeDecoder:
         depend on the rest of the batch, not even where scores tie (see ``_Hyps.first_reached``), and
         scores are summed in the same order as expansion by expansion, so they are exactly equal.
         """
-        lattices = [self.candidates(sentence) for sentence in sentences]
+        lattices = self.candidates_many(sentences)
         if not lattices:
             return []
         lengths = np.array([len(tokens) for tokens, _ in lattices], dtype=np.int64)
@@ -250,6 +264,7 @@ class LatticeDecoder:
             word_count=word_count,
             channel=column("channel", np.float64),
             context=column("context", np.float64),
+            spun=column("spun", np.float64),
             change=(~column("is_keep", bool)).astype(np.float64),
             first=first.reshape(len(lattices), positions),
             count=count.reshape(len(lattices), positions),
@@ -294,6 +309,7 @@ class LatticeDecoder:
         score = hyps.score[rows] + w.lm * lm_step
         score = score + w.channel * table.channel[candidate]
         score = score + w.context * table.context[candidate]
+        score = score + w.detector * table.spun[candidate]
         score = score - w.change_penalty * table.change[candidate]
         return _Hyps(hyps.sentence[rows], state, score, expansions_so_far + np.arange(total, dtype=np.int64),
                      indices[rows], candidate, lm_step)
@@ -340,12 +356,14 @@ class LatticeDecoder:
                 index = parents[index]
             steps.reverse()
             chosen = [table.candidates[candidates[i]] for i in steps]
-            lm_score = channel_score = context_score = 0.0
+            lm_score = channel_score = context_score = detector_score = 0.0
             for i, candidate in zip(steps, chosen):  # summed along the path, as the search added them
                 lm_score += lm_steps[i]
                 channel_score += candidate.channel
                 context_score += candidate.context
-            paths[sentence].append(Path(chosen, lm_score + eos_score, channel_score, context_score=context_score))
+                detector_score += candidate.spun
+            paths[sentence].append(Path(chosen, lm_score + eos_score, channel_score, context_score=context_score,
+                                        detector_score=detector_score))
         return [(tokens, sentence_paths, candidates) for (tokens, candidates), sentence_paths in zip(lattices, paths)]
 
     # -- scoring given paths ----------------------------------------------------------------------
@@ -373,6 +391,18 @@ class LatticeDecoder:
         """The score of each path as the search would give it (all LM scores in one call)."""
         return [Path.along(chosen, lm_score).total(self.weights)
                 for chosen, lm_score in zip(paths, self.path_lm_scores(paths).tolist())]
+
+
+def _with_detector_scores(detector: SpinDetector, candidates: list[Candidate], word_probabilities: np.ndarray) -> list[Candidate]:
+    changes = [i for i, c in enumerate(candidates) if not c.is_keep]
+    if not changes:
+        return candidates
+    starts = np.fromiter((candidates[i].start for i in changes), dtype=np.int64, count=len(changes))
+    ends = np.fromiter((candidates[i].end for i in changes), dtype=np.int64, count=len(changes))
+    scored = list(candidates)
+    for i, value in zip(changes, detector.span_scores(word_probabilities, starts, ends).tolist()):
+        scored[i] = candidates[i]._replace(spun=value)
+    return scored
 
 
 def render(sentence: str, tokens: list[Token], chosen: list[Candidate]) -> list[Edit]:

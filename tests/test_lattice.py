@@ -112,3 +112,38 @@ def test_context_weight_uses_the_word_vectors(backend):
     weighted_military = [c for c in weighted.decoder.candidates(sentence)[1] if c.words == ("military",)]
     assert plain_military and all(c.context == 0 for c in plain_military)  # weight 0: vectors not consulted
     assert weighted_military and all(c.context > 0.5 for c in weighted_military)
+
+
+class _MarkedWords:
+    """A stand-in spin detector that is sure about some words and doubts the rest."""
+
+    def __init__(self, spun: set[str]):
+        self.spun = spun
+
+    def word_probabilities(self, sentences, tokens):
+        import numpy as np
+
+        return [np.array([0.99 if t.text in self.spun else 0.05 for t in sentence_tokens]) for sentence_tokens in tokens]
+
+    span_scores = staticmethod(__import__("mtfix.detector", fromlist=["SpinDetector"]).SpinDetector.span_scores)
+
+
+def test_detector_weight_adds_its_log_odds_to_changes(backend):
+    lm, thesaurus = backend.decoder.lm, backend.thesaurus
+    sentence = "Officials said the attack was the work of militants."  # clean: the lattice leaves it alone
+    detector = _MarkedWords({"attack"})
+    plain = LatticeBackend(lm, LatticeWeights(change_penalty=2.0), thesaurus=thesaurus, detector=detector)
+    trusting = LatticeBackend(lm, LatticeWeights(change_penalty=2.0, detector=3.0), thesaurus=thesaurus, detector=detector)
+    assert plain.repair_sentences([sentence]) == [sentence]  # weight 0: the detector is not consulted
+    changes = [c for c in trusting.decoder.candidates(sentence)[1] if not c.is_keep]
+    on_attack = [c for c in changes if c.start == 3]
+    assert on_attack and all(c.spun > 4 for c in on_attack)  # ln(0.99 / 0.01)
+    assert all(c.spun < -2 for c in changes if c.start != 3 and c.end - c.start == 1)  # ln(0.05 / 0.95)
+    # A path's score gains exactly weight x log-odds for each change it makes.
+    tokens, candidates = trusting.decoder.candidates(sentence)
+    keep = [c for c in candidates if c.is_keep]
+    change = max(on_attack, key=lambda c: c.channel)
+    path = keep[:3] + [change] + keep[4:]
+    gained = trusting.decoder.scores_of([path])[0] - plain.decoder.scores_of([path])[0]
+    assert gained == pytest.approx(3.0 * change.spun)
+    assert trusting.decoder.scores_of([keep]) == plain.decoder.scores_of([keep])

@@ -23,6 +23,7 @@ from eval.metrics.overcorrection import changed_words
 from mtfix.candidates import ChannelRates
 from mtfix.constrained import LM_FILE, LatticeBackend
 from mtfix.context import VECTORS_FILE, WordVectors
+from mtfix.detector import DETECTOR_DIR, SpinDetector
 from mtfix.lattice import LatticeWeights
 from mtfix.lm import NgramLM
 from mtfix.model import SETTINGS_FILE, check_model_dir, load_model, read_settings
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seq2seq-weights", default="0,0.1,0.25,0.5,1.0")
     parser.add_argument("--context-weights", default="0,2,4", help="weights of the word-vector context score")
     parser.add_argument("--min-sentence-gains", default="0,2,3,4")
+    parser.add_argument("--detector-weights", default="0,0.5,1,2",
+                        help="weights of the spin detector's log-odds (when MODEL_DIR/detector exists)")
     parser.add_argument("--channel-rates", default="0.1,0.85,0.85",
                         help="synonym,phrase,damage: how often the spinner applies each family (stored with the weights)")
     parser.add_argument("--seed", type=int, default=13)
@@ -84,16 +87,18 @@ def main(argv: list[str] | None = None) -> dict:
     vectors_path = args.model_dir / VECTORS_FILE
     vectors = WordVectors.load(vectors_path) if vectors_path.is_file() else None
     context_weights = [float(x) for x in args.context_weights.split(",")] if vectors else [0.0]
+    detector = SpinDetector.load(args.model_dir / DETECTOR_DIR) if (args.model_dir / DETECTOR_DIR).is_dir() else None
+    detector_weights = [float(x) for x in args.detector_weights.split(",")] if detector else [0.0]
     rates = ChannelRates(*(float(x) for x in args.channel_rates.split(",")))
 
     trials = []
     base = LatticeWeights()
-    backend = LatticeBackend(lm, base, vectors=vectors, rates=rates)
+    backend = LatticeBackend(lm, base, vectors=vectors, rates=rates, detector=detector)
     grid = itertools.product(map(float, args.penalties.split(",")), map(float, args.channel_weights.split(",")),
-                             context_weights, map(float, args.min_sentence_gains.split(",")))
-    for penalty, channel, context, min_gain in grid:
+                             context_weights, map(float, args.min_sentence_gains.split(",")), detector_weights)
+    for penalty, channel, context, min_gain, detector_weight in grid:
         weights = replace(base, change_penalty=penalty, channel=channel, context=context, min_sentence_gain=min_gain,
-                          seq2seq=0.0)
+                          detector=detector_weight, seq2seq=0.0)
         backend.weights = backend.decoder.weights = weights
         scores = evaluate(backend, sources, targets, clean)
         trials.append((weights, scores))
@@ -106,7 +111,8 @@ def main(argv: list[str] | None = None) -> dict:
                 continue
             for penalty in (best_weights.change_penalty, best_weights.change_penalty + 1):
                 weights = replace(best_weights, seq2seq=seq2seq, change_penalty=penalty)
-                scores = evaluate(LatticeBackend(lm, weights, rescorer, vectors=vectors, rates=rates), sources, targets, clean)
+                scores = evaluate(LatticeBackend(lm, weights, rescorer, vectors=vectors, rates=rates, detector=detector),
+                                  sources, targets, clean)
                 trials.append((weights, scores))
                 print(json.dumps({**weights.to_dict(), **scores}))
         best_weights, best_scores = _pick(trials, args.max_overcorrection)

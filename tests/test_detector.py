@@ -1,0 +1,82 @@
+"""The spin detector: the numpy encoder against transformers' BERT, per-word probabilities, span scores."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertConfig, BertForTokenClassification
+
+from mtfix.detector import SpinDetector
+from mtfix.model import DEFAULT_MODEL_DIR, ModelNotFoundError
+from mtfix.text import tokenize
+
+
+@pytest.fixture(scope="module")
+def bert_dir(tmp_path_factory):
+    """A randomly initialised detector-shaped BERT with the bundled tokenizer."""
+    from transformers import PreTrainedTokenizerFast
+
+    torch.manual_seed(0)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(DEFAULT_MODEL_DIR, local_files_only=True)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=64, max_position_embeddings=64, type_vocab_size=1, num_labels=2,
+                        hidden_act="relu", pad_token_id=tokenizer.pad_token_id)
+    model = BertForTokenClassification(config).eval()
+    out = tmp_path_factory.mktemp("detector")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out, model
+
+
+SENTENCES = ["Russia released a navy intervention in help of Assad.",
+             "A Britain-based struggle reveal said rocket fireplace and air moves hit the town of Idlib today."]
+
+
+def test_numpy_encoder_matches_transformers(bert_dir):
+    path, model = bert_dir
+    detector = SpinDetector.load(path)
+    encodings = detector.tokenizer.encode_batch(SENTENCES)
+    length = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(SENTENCES), length), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, encoding in enumerate(encodings):
+        ids[row, :len(encoding.ids)], mask[row, :len(encoding.ids)] = encoding.ids, 1
+    with torch.no_grad():
+        expected = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits.numpy()
+    got = detector.logits(ids, mask)
+    real = mask.astype(bool)
+    assert np.allclose(got[real], expected[real], atol=1e-4)
+
+
+def test_word_probabilities_cover_every_token(bert_dir):
+    detector = SpinDetector.load(bert_dir[0])
+    tokens = [tokenize(s) for s in SENTENCES]
+    probabilities = detector.word_probabilities(SENTENCES, tokens)
+    assert [len(p) for p in probabilities] == [len(t) for t in tokens]
+    assert all(((p > 0) & (p < 1)).all() for p in probabilities)
+    # Batched or alone, a sentence gets the same probabilities (padding is masked).
+    alone = detector.word_probabilities(SENTENCES[:1], tokens[:1])[0]
+    assert np.allclose(alone, probabilities[0], atol=1e-5)
+    assert detector.word_probabilities([], []) == []
+
+
+def test_span_scores_are_the_log_odds_of_a_change():
+    p = np.array([0.9, 0.5, 0.2, 1.0, 0.0])
+    starts, ends = np.array([0, 2, 0, 3]), np.array([1, 3, 2, 5])
+    scores = SpinDetector.span_scores(p, starts, ends)
+    assert scores[0] == pytest.approx(math.log(0.9 / 0.1))
+    assert scores[1] == pytest.approx(math.log(0.2 / 0.8))
+    # A two-token span: the likelier token stands for the span; keeping means keeping both.
+    assert scores[2] == pytest.approx(math.log(0.9) - math.log(0.1) - math.log(0.5))
+    assert np.isfinite(scores[3])  # certainty is clipped
+
+
+def test_missing_or_wrong_detector_files_raise_clearly(tmp_path, bert_dir):
+    with pytest.raises(ModelNotFoundError, match="model.safetensors"):
+        SpinDetector.load(tmp_path)
+    config = BertConfig(hidden_act="gelu").to_dict()
+    with pytest.raises(ValueError, match="ReLU"):
+        SpinDetector({}, config, SpinDetector.load(bert_dir[0]).tokenizer)

@@ -1,0 +1,177 @@
+"""Train the spin detector: a small BERT that marks, token by token, the words a spinner wrote.
+
+    python -m training.train_detector --dataset_dir work_data/pairs --output_dir runs/detector
+
+The lattice (``mtfix.lattice``) knows which restorations are *possible* and the news LM which are
+fluent, but a 4-gram sees three words of context: it misses spun words that read fluently nearby and
+"corrects" real ones that read oddly. The detector reads the whole sentence and answers the other
+question, *whether* a word was spun; the lattice adds its log-odds to every change (see
+``mtfix.detector``). It is a token classifier, which learns steadily from the first step, unlike a
+seq2seq model that must first discover copying.
+
+Labels come from the pairs' ``edits`` (character spans of the spun words in ``source``): a subword token
+overlapping an edit is 1, every other token 0. The tokenizer is the repair model's (``--tokenizer_dir``).
+In the style of ``train.py``: argument dataclasses, ``DataCollatorForTokenClassification``, ``Trainer``,
+checkpoints, ``--resume``; validation reports token precision, recall and F1 of the spun class.
+The final model (``OUTPUT_DIR/model``) is saved in float16 to be bundled as ``<model dir>/detector``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from datasets import load_from_disk
+from transformers import (
+    BertConfig,
+    BertForTokenClassification,
+    DataCollatorForTokenClassification,
+    EvalPrediction,
+    HfArgumentParser,
+    PreTrainedTokenizerFast,
+    Trainer,
+    set_seed,
+)
+from transformers import TrainingArguments as HfTrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+logger = logging.getLogger(__name__)
+
+FINAL_MODEL_DIR = "model"
+
+
+@dataclass
+class DetectorArguments:
+    dataset_dir: str = field(default="work_data/pairs", metadata={"help": "DatasetDict with source and edits."})
+    tokenizer_dir: str = field(default="mtfix/models/default", metadata={"help": "The repair model's tokenizer."})
+    hidden_size: int = field(default=128, metadata={"help": "Width of the encoder."})
+    layers: int = field(default=4, metadata={"help": "Encoder layers."})
+    heads: int = field(default=4, metadata={"help": "Attention heads."})
+    max_length: int = field(default=128, metadata={"help": "Tokens kept per sentence (longer ones are cut)."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N train pairs."})
+    max_eval_samples: int | None = field(default=2000, metadata={"help": "Validate on the first N pairs."})
+    resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
+    torch_threads: int | None = field(default=None, metadata={"help": "torch.set_num_threads on CPU."})
+
+    def __post_init__(self):
+        if self.hidden_size % self.heads:
+            raise ValueError("--hidden_size must be a multiple of --heads")
+        if self.max_length < 8:
+            raise ValueError("--max_length must be at least 8")
+
+
+@dataclass
+class TrainingArguments(HfTrainingArguments):
+    output_dir: str = field(default="runs/detector", metadata={"help": "Checkpoints and the final model."})
+    max_steps: int = field(default=6000, metadata={"help": "Optimisation steps."})
+    learning_rate: float = field(default=1e-3, metadata={"help": "Peak AdamW learning rate."})
+    warmup_steps: float = field(default=300, metadata={"help": "Warm-up steps."})
+    per_device_train_batch_size: int = field(default=64, metadata={"help": "Sentences per step."})
+    per_device_eval_batch_size: int = field(default=128, metadata={"help": "Sentences per validation step."})
+    eval_strategy: str = field(default="steps", metadata={"help": "Validate every eval_steps."})
+    eval_steps: float | None = field(default=1000, metadata={"help": "Validate every N steps."})
+    save_steps: float = field(default=1000, metadata={"help": "Checkpoint every N steps."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
+    logging_steps: float = field(default=100, metadata={"help": "Log the loss every N steps."})
+    group_by_length: bool = field(default=True, metadata={"help": "Batch sentences of similar length."})
+    report_to: None | str | list[str] = field(default="none", metadata={"help": "Loggers."})
+
+
+def get_tokenizer(tokenizer_dir: str) -> PreTrainedTokenizerFast:
+    return PreTrainedTokenizerFast.from_pretrained(tokenizer_dir, local_files_only=True)
+
+
+def get_model(args: DetectorArguments, tokenizer: PreTrainedTokenizerFast) -> BertForTokenClassification:
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=args.hidden_size, num_hidden_layers=args.layers,
+        num_attention_heads=args.heads, intermediate_size=4 * args.hidden_size, max_position_embeddings=args.max_length,
+        type_vocab_size=1, num_labels=2, pad_token_id=tokenizer.pad_token_id,
+        hidden_act="relu",  # mtfix.detector runs the encoder in numpy, which has no erf for GELU
+        id2label={0: "kept", 1: "spun"}, label2id={"kept": 0, "spun": 1},
+    )
+    return BertForTokenClassification(config)
+
+
+def token_labels(offsets: list[tuple[int, int]], edits: list[dict]) -> list[int]:
+    """1 for each token overlapping an edit's character span, else 0 (-100 for special tokens)."""
+    spans = [(edit["start"], edit["end"]) for edit in edits]
+    labels = []
+    for start, end in offsets:
+        if start == end:
+            labels.append(-100)  # </s> and other added tokens
+        else:
+            labels.append(int(any(start < edit_end and end > edit_start for edit_start, edit_end in spans)))
+    return labels
+
+
+def tokenize(batch: dict, tokenizer: PreTrainedTokenizerFast, max_length: int) -> dict:
+    encoded = tokenizer(batch["source"], truncation=True, max_length=max_length, return_offsets_mapping=True)
+    encoded["labels"] = [token_labels(offsets, edits) for offsets, edits in zip(encoded.pop("offset_mapping"), batch["edits"])]
+    return encoded
+
+
+def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
+    logits, labels = prediction.predictions, prediction.label_ids
+    predicted = logits.argmax(-1)
+    scored = labels != -100
+    true_positive = int(((predicted == 1) & (labels == 1) & scored).sum())
+    precision = true_positive / max(int(((predicted == 1) & scored).sum()), 1)
+    recall = true_positive / max(int(((labels == 1) & scored).sum()), 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"precision": precision, "recall": recall, "f1": f1,
+            "accuracy": float(((predicted == labels) & scored).sum() / max(int(scored.sum()), 1))}
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = HfArgumentParser((DetectorArguments, TrainingArguments))
+    args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    logging.basicConfig(format="%(asctime)s - %(levelname)s - %(name)s - %(message)s", datefmt="%H:%M:%S",
+                        level=logging.INFO, handlers=[logging.StreamHandler(sys.stdout)])
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    set_seed(training_args.seed)
+    output_dir = Path(training_args.output_dir)
+    checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    if checkpoint and not args.resume:
+        raise ValueError(f"{output_dir} has checkpoints: pass --resume to continue, or another --output_dir")
+
+    tokenizer = get_tokenizer(args.tokenizer_dir)
+    pairs = load_from_disk(args.dataset_dir)
+    train, validation = pairs["train"], pairs["validation"]
+    if args.max_train_samples:
+        train = train.shuffle(seed=training_args.seed).select(range(min(args.max_train_samples, len(train))))
+    if args.max_eval_samples:
+        validation = validation.select(range(min(args.max_eval_samples, len(validation))))
+    columns = train.column_names
+    train = train.map(tokenize, batched=True, remove_columns=columns, fn_kwargs={"tokenizer": tokenizer, "max_length": args.max_length})
+    validation = validation.map(tokenize, batched=True, remove_columns=columns,
+                                fn_kwargs={"tokenizer": tokenizer, "max_length": args.max_length})
+
+    model = get_model(args, tokenizer)
+    logger.info("Detector: %.2fM parameters, %d train sentences", model.num_parameters() / 1e6, len(train))
+    trainer = Trainer(model=model, args=training_args, train_dataset=train, eval_dataset=validation,
+                      data_collator=DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
+                      compute_metrics=compute_metrics)
+    begin = time.time()
+    trainer.train(resume_from_checkpoint=checkpoint)
+    metrics = trainer.evaluate()
+    final = output_dir / FINAL_MODEL_DIR
+    trainer.model.to(torch.float16).save_pretrained(final)  # numpy (mtfix.detector) has no bfloat16
+    tokenizer.save_pretrained(final)
+    summary = {"steps": trainer.state.global_step, "wall_seconds": time.time() - begin,
+               "parameters": model.num_parameters(), "train_sentences": len(train),
+               "validation": {k: float(v) for k, v in metrics.items()}}
+    (output_dir / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    logger.info("Saved %s: %s", final, summary["validation"])
+    return final
+
+
+if __name__ == "__main__":
+    main()
