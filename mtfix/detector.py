@@ -21,6 +21,7 @@ from .text import Token
 
 DETECTOR_DIR = "detector"
 _PROBABILITY_FLOOR = 1e-4  # log-odds stay finite: a detector is never certain
+_CHUNK = 32  # sentences per encoder call
 
 
 class SpinDetector:
@@ -104,18 +105,25 @@ class SpinDetector:
         if not sentences:
             return []
         encodings = self.tokenizer.encode_batch(sentences)
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), length), dtype=np.int64)
-        mask = np.zeros((len(encodings), length), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, :len(encoding.ids)] = encoding.ids
-            mask[row, :len(encoding.ids)] = 1
-        logits = self.logits(ids, mask)
-        spun = 1.0 / (1.0 + np.exp(logits[..., 0] - logits[..., 1]))
+        spun: list[list[float]] = [[] for _ in sentences]
+        # Runs of similar length share a padded matrix: attention costs length squared, padding too.
+        by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for first in range(0, len(by_length), _CHUNK):
+            rows = by_length[first:first + _CHUNK]
+            length = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), length), dtype=np.int64)
+            mask = np.zeros((len(rows), length), dtype=np.int64)
+            for row, i in enumerate(rows):
+                ids[row, :len(encodings[i].ids)] = encodings[i].ids
+                mask[row, :len(encodings[i].ids)] = 1
+            logits = self.logits(ids, mask)
+            probabilities = 1.0 / (1.0 + np.exp(logits[..., 0] - logits[..., 1]))
+            for row, i in enumerate(rows):
+                spun[i] = probabilities[row, :len(encodings[i].ids)].tolist()
         found = []
-        for row, (sentence, encoding, words) in enumerate(zip(sentences, encodings, tokens)):
+        for sentence, encoding, words, token_spun in zip(sentences, encodings, tokens, spun):
             per_char = np.zeros(len(sentence) + 1)
-            for (start, end), probability in zip(encoding.offsets, spun[row, :len(encoding.ids)].tolist()):
+            for (start, end), probability in zip(encoding.offsets, token_spun):
                 if end > start:
                     per_char[start:end] = np.maximum(per_char[start:end], probability)
             found.append(np.array([per_char[t.start:t.end].max(initial=0.0) for t in words]))

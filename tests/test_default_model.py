@@ -46,6 +46,17 @@ def test_default_path_is_the_lattice(default_repairer):
     assert default_repairer.mode == "lattice"
 
 
+def test_default_lattice_consults_the_spin_detector(default_repairer):
+    decoder = default_repairer.backend.decoder
+    assert decoder.detector is not None and decoder.weights.detector > 0
+    sentence = "A Britain-based struggle reveal said rocket fireplace and air moves hit the town."
+    tokens, candidates = decoder.candidates(sentence)
+    probabilities = decoder.detector.word_probabilities([sentence], [tokens])[0]
+    spun = {t.text: p for t, p in zip(tokens, probabilities)}
+    assert spun["fireplace"] > spun["said"] and spun["struggle"] > spun["town"]
+    assert any(c.spun != 0 for c in candidates if not c.is_keep)
+
+
 def test_seed_article_gains_at_least_15_bleu(default_repairer):
     spun, reference = _lines(SEED_SPUN), _lines(SEED_REFERENCE)
     repaired = default_repairer.repair_many(spun)
@@ -81,17 +92,22 @@ def test_forked_workers_repair_exactly_like_one_process(default_repairer, synthe
     sources = synthetic[0][:120]
     two = Repairer(device="cpu", batch_size=16, workers=2)
     assert two.repair_many(sources) == default_repairer.repair_many(sources)
-    assert two.repair_many_with_edits(sources[:40]) == default_repairer.repair_many_with_edits(sources[:40])
+    # The same edits; their confidences agree to float precision (the spin detector pads each run of
+    # sentences to its longest, and other batch sizes give other runs).
+    for forked, alone in zip(two.repair_many_with_edits(sources[:40]), default_repairer.repair_many_with_edits(sources[:40])):
+        assert [(e.start, e.end, e.after) for e in forked.edits] == [(e.start, e.end, e.after) for e in alone.edits]
+        assert [e.score for e in forked.edits] == pytest.approx([e.score for e in alone.edits], abs=1e-5)
 
 
 def test_lattice_without_rescoring_never_loads_the_seq2seq(tmp_path):
     """Start-up of a plain install: the default lattice (seq2seq weight 0) repairs without torch
     being imported at all; a lattice that rescores loads the seq2seq when the Repairer is made."""
+    sentence = "Russia released a navy intervention in help of Assad."
     script = ("import sys; from mtfix import repair; "
-              "out = repair('Russia released a navy intervention in help of Assad.', backend='torch'); "
-              "print(out); print('torch' in sys.modules)")
+              f"out = repair({sentence!r}, backend='torch'); print(out); print('torch' in sys.modules)")
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
-    assert ran.stdout.split("\n")[:2] == ["Russia launched a military intervention in support of Assad.", "False"]
+    repaired = Repairer(device="cpu").repair(sentence)
+    assert repaired != sentence and ran.stdout.split("\n")[:2] == [repaired, "False"]
 
     rescoring = tmp_path / "rescoring"
     rescoring.mkdir()
