@@ -119,3 +119,17 @@ def test_lattice_without_rescoring_never_loads_the_seq2seq(tmp_path):
     (rescoring / "mtfix.json").write_text(json.dumps(settings), encoding="utf-8")
     assert Repairer(rescoring, device="cpu", backend="torch").engine.is_loaded
     assert not Repairer(device="cpu", backend="torch").engine.is_loaded
+
+
+def test_every_bundled_model_file_is_package_data():
+    """An installed (non-editable) mtfix must carry the whole default model, subdirectories included."""
+    import fnmatch
+    import tomllib
+
+    repo = DEFAULT_MODEL_DIR.parents[2]
+    patterns = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["mtfix"]
+    package = DEFAULT_MODEL_DIR.parents[1]
+    files = [p.relative_to(package).as_posix() for p in DEFAULT_MODEL_DIR.rglob("*")
+             if p.is_file() and not p.relative_to(DEFAULT_MODEL_DIR).parts[0].startswith("ct2-")]
+    assert files and all(any(fnmatch.fnmatch(f, pattern) and "/" not in f[len(pattern) - 1:] for pattern in patterns)
+                         for f in files), files
