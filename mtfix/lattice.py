@@ -401,7 +401,8 @@ def _with_detector_scores(detector: SpinDetector, candidates: list[Candidate], w
     ends = np.fromiter((candidates[i].end for i in changes), dtype=np.int64, count=len(changes))
     scored = list(candidates)
     for i, value in zip(changes, detector.span_scores(word_probabilities, starts, ends).tolist()):
-        scored[i] = candidates[i]._replace(spun=value)
+        c = candidates[i]
+        scored[i] = Candidate(c.start, c.end, c.words, c.channel, c.kind, c.context, value)  # _replace is 4x slower
     return scored
 
 
