@@ -332,11 +332,11 @@ def load_engine(model: str | os.PathLike | None, backend: str = "auto", device: 
     weights are loaded only when the engine is first called (the returned LoadedModel then has the
     tokenizer and settings, and ``model`` None).
     """
-    from .model import DEFAULT_MODEL_DIR
+    from .model import resolve_model_dir
 
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(repr(b) for b in BACKENDS)}, got {backend!r}")
-    path = check_model_dir(DEFAULT_MODEL_DIR if model is None else model)
+    path = resolve_model_dir(model)
     if backend == "ctranslate2" and not ctranslate2_available():
         raise ModelLoadError("backend='ctranslate2' needs the ctranslate2 package: pip install mtfix[fast]")
     if backend in ("auto", "ctranslate2") and ctranslate2_available():

@@ -64,6 +64,11 @@ def check_model_dir(path: str | os.PathLike) -> Path:
     return path
 
 
+def resolve_model_dir(path: str | os.PathLike | None) -> Path:
+    """``path`` checked (see :func:`check_model_dir`), or the bundled default model when it is None."""
+    return check_model_dir(DEFAULT_MODEL_DIR if path is None else path)
+
+
 def read_settings(path: Path) -> dict:
     settings_path = path / SETTINGS_FILE
     if not settings_path.is_file():
@@ -84,7 +89,7 @@ def resolve_device(device: str) -> str:
 
 def load_model(path: str | os.PathLike | None = None, device: str = "auto") -> LoadedModel:
     """Load a model directory (the bundled default when ``path`` is None) for inference."""
-    path = check_model_dir(DEFAULT_MODEL_DIR if path is None else path)
+    path = resolve_model_dir(path)
     settings = read_settings(path)
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer

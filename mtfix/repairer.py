@@ -15,7 +15,7 @@ from .constrained import DEFAULT_MIN_CHECK_SCORE
 from .guards import is_repairable, violations
 from .lattice import LatticeWeights, Suspicion
 from .fast import Engine, load_engine
-from .model import DEFAULT_MODEL_DIR, check_model_dir, read_settings
+from .model import read_settings, resolve_model_dir
 from .result import Edit, Repair, apply_edits
 from .segment import clause_spans, sentence_spans
 
@@ -100,7 +100,7 @@ class Repairer:
             raise ValueError(f"mode must be 'auto', 'lattice' or 'free', got {mode!r}")
         from .constrained import LatticeBackend, has_lattice
 
-        path = check_model_dir(DEFAULT_MODEL_DIR if model is None else model)
+        path = resolve_model_dir(model)
         if mode == "auto":
             mode = "lattice" if has_lattice(path) else "free"
         self.mode = mode
