@@ -57,8 +57,14 @@ class SpinDetector:
             from .model import ModelNotFoundError
 
             raise ModelNotFoundError(f"spin detector {path} is missing: {', '.join(missing)}")
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        return cls(load_file(str(path / "model.safetensors")), config, Tokenizer.from_file(str(tokenizer)))
+        try:
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            return cls(load_file(str(path / "model.safetensors")), config, Tokenizer.from_file(str(tokenizer)))
+        except Exception as error:  # json, safetensors (bfloat16 has no numpy type), tokenizers, a wrong shape
+            from .model import ModelLoadError
+
+            raise ModelLoadError(f"cannot load the spin detector in {path} (float16 or float32 safetensors of a "
+                                 f"ReLU BERT token classifier): {type(error).__name__}: {error}") from error
 
     # -- the encoder ------------------------------------------------------------------------------
 

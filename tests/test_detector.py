@@ -10,7 +10,7 @@ import torch
 from transformers import BertConfig, BertForTokenClassification
 
 from mtfix.detector import SpinDetector
-from mtfix.model import DEFAULT_MODEL_DIR, ModelNotFoundError
+from mtfix.model import DEFAULT_MODEL_DIR, ModelLoadError, ModelNotFoundError
 from mtfix.text import tokenize
 
 
@@ -80,3 +80,10 @@ def test_missing_or_wrong_detector_files_raise_clearly(tmp_path, bert_dir):
     config = BertConfig(hidden_act="gelu").to_dict()
     with pytest.raises(ValueError, match="ReLU"):
         SpinDetector({}, config, SpinDetector.load(bert_dir[0]).tokenizer)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        (broken / name).write_bytes((bert_dir[0] / name).read_bytes())
+    (broken / "model.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelLoadError, match="spin detector"):
+        SpinDetector.load(broken)
