@@ -56,8 +56,13 @@ class LatticeBackend:
         vectors_path = loaded.path / VECTORS_FILE  # optional: without it the context score is 0
         vectors = WordVectors.load(vectors_path) if vectors_path.is_file() else None
         weights = LatticeWeights.from_settings(loaded.settings)
-        detector_path = loaded.path / DETECTOR_DIR  # optional, like the vectors
-        detector = SpinDetector.load(detector_path) if detector_path.is_dir() and weights.detector else None
+        detector = None
+        if weights.detector:  # the weights were tuned with the detector: without it the repair would differ
+            detector_path = loaded.path / DETECTOR_DIR
+            if not detector_path.is_dir():
+                raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {DETECTOR_DIR}/ (the spin "
+                                         f"detector that its mtfix.json weights with {weights.detector:g})")
+            detector = SpinDetector.load(detector_path)
         return cls(NgramLM.load(lm_path), weights, rescorer or loaded, vectors=vectors,
                    rates=ChannelRates.from_settings(loaded.settings), detector=detector)
 

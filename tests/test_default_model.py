@@ -134,3 +134,13 @@ def test_every_bundled_model_file_is_package_data():
              if p.is_file() and not p.relative_to(DEFAULT_MODEL_DIR).parts[0].startswith("ct2-")]
     assert files and all(any(fnmatch.fnmatch(f, pattern) and "/" not in f[len(pattern) - 1:] for pattern in patterns)
                          for f in files), files
+
+
+def test_a_model_weighting_the_detector_without_one_says_so(tmp_path):
+    from mtfix import ModelNotFoundError
+
+    for item in DEFAULT_MODEL_DIR.iterdir():
+        if item.name != "detector":
+            (tmp_path / item.name).symlink_to(item)
+    with pytest.raises(ModelNotFoundError, match="detector"):
+        Repairer(tmp_path, device="cpu")
