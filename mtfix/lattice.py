@@ -36,6 +36,9 @@ class LatticeWeights:
     channel: float = 1.0
     context: float = 0.0
     detector: float = 0.0
+    # Changes the detector gives log-odds below this are not searched at all (a speed knob: they
+    # almost never win once the detector's weight counts against them).
+    detector_floor: float = -math.inf
     change_penalty: float = 3.0
     # A sentence is changed only when its best path beats leaving it as it is by this much: the one
     # weak change a clean sentence may attract stays under it, the several swaps of a spun one add up.
@@ -177,7 +180,7 @@ class LatticeDecoder:
         if self.detector is not None and self.weights.detector:
             # One encoder call for the batch; each change gets the log-odds that its span was spun.
             probabilities = self.detector.word_probabilities(sentences, [tokens for tokens, _ in lattices])
-            lattices = [(tokens, _with_detector_scores(self.detector, candidates, p))
+            lattices = [(tokens, _with_detector_scores(self.detector, candidates, p, self.weights.detector_floor))
                         for (tokens, candidates), p in zip(lattices, probabilities)]
         return lattices
 
@@ -393,7 +396,9 @@ class LatticeDecoder:
                 for chosen, lm_score in zip(paths, self.path_lm_scores(paths).tolist())]
 
 
-def _with_detector_scores(detector: SpinDetector, candidates: list[Candidate], word_probabilities: np.ndarray) -> list[Candidate]:
+def _with_detector_scores(detector: SpinDetector, candidates: list[Candidate], word_probabilities: np.ndarray,
+                          floor: float) -> list[Candidate]:
+    """The candidates with their detector log-odds, without the changes scoring below ``floor``."""
     changes = [i for i, c in enumerate(candidates) if not c.is_keep]
     if not changes:
         return candidates
@@ -402,8 +407,9 @@ def _with_detector_scores(detector: SpinDetector, candidates: list[Candidate], w
     scored = list(candidates)
     for i, value in zip(changes, detector.span_scores(word_probabilities, starts, ends).tolist()):
         c = candidates[i]
-        scored[i] = Candidate(c.start, c.end, c.words, c.channel, c.kind, c.context, value)  # _replace is 4x slower
-    return scored
+        # Positional: NamedTuple._replace is 4x slower, and this runs for every change of every sentence.
+        scored[i] = Candidate(c.start, c.end, c.words, c.channel, c.kind, c.context, value) if value >= floor else None
+    return [c for c in scored if c is not None]
 
 
 def render(sentence: str, tokens: list[Token], chosen: list[Candidate]) -> list[Edit]:

@@ -147,3 +147,17 @@ def test_detector_weight_adds_its_log_odds_to_changes(backend):
     gained = trusting.decoder.scores_of([path])[0] - plain.decoder.scores_of([path])[0]
     assert gained == pytest.approx(3.0 * change.spun)
     assert trusting.decoder.scores_of([keep]) == plain.decoder.scores_of([keep])
+
+
+def test_detector_floor_drops_changes_the_detector_rules_out(backend):
+    lm, thesaurus = backend.decoder.lm, backend.thesaurus
+    sentence = "Officials said the attack was the work of militants."
+    detector = _MarkedWords({"attack"})  # log-odds +4.6 for "attack", -2.9 for every other word
+    every = LatticeBackend(lm, LatticeWeights(detector=1.0), thesaurus=thesaurus, detector=detector)
+    floored = LatticeBackend(lm, LatticeWeights(detector=1.0, detector_floor=-2.0), thesaurus=thesaurus, detector=detector)
+    all_changes = [c for c in every.decoder.candidates(sentence)[1] if not c.is_keep]
+    kept_changes = [c for c in floored.decoder.candidates(sentence)[1] if not c.is_keep]
+    assert {c.start for c in all_changes} > {3}
+    assert kept_changes and all(c.spun >= -2.0 for c in kept_changes)
+    assert {c.start for c in kept_changes} == {3}  # only the word the detector suspects
+    assert len([c for c in floored.decoder.candidates(sentence)[1] if c.is_keep]) == len(sentence.split()) + 1  # "." too

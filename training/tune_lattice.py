@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--min-sentence-gains", default="0,2,3,4")
     parser.add_argument("--detector-weights", default="0,0.5,1,2",
                         help="weights of the spin detector's log-odds (when MODEL_DIR/detector exists)")
+    parser.add_argument("--detector-floor", type=float, default=-3.0,
+                        help="changes with detector log-odds below this are not searched (speed; -3 cost no BLEU)")
     parser.add_argument("--channel-rates", default="0.1,0.85,0.85",
                         help="synonym,phrase,damage: how often the spinner applies each family (stored with the weights)")
     parser.add_argument("--seed", type=int, default=13)
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     rates = ChannelRates(*(float(x) for x in args.channel_rates.split(",")))
 
     trials = []
-    base = LatticeWeights()
+    base = LatticeWeights(detector_floor=args.detector_floor)
     backend = LatticeBackend(lm, base, vectors=vectors, rates=rates, detector=detector)
     grid = itertools.product(map(float, args.penalties.split(",")), map(float, args.channel_weights.split(",")),
                              context_weights, map(float, args.min_sentence_gains.split(",")), detector_weights)
