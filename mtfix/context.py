@@ -101,7 +101,7 @@ class WordVectors:
         for i, ok, value in zip(changes, scorable.tolist(), fit.tolist()):
             if ok:
                 c = candidates[i]
-                scored[i] = Candidate(c.start, c.end, c.words, c.channel, c.kind, value)
+                scored[i] = Candidate(c.start, c.end, c.words, c.channel, c.kind, value, c.spun)
         return scored
 
     def _row(self, text: str) -> int:

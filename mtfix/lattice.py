@@ -175,13 +175,14 @@ class LatticeDecoder:
 
     def candidates_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Candidate]]]:
         lattices = [self.generator.candidates(sentence) for sentence in sentences]
-        if self.vectors is not None and self.weights.context:
-            lattices = [(tokens, self.vectors.with_context(tokens, candidates)) for tokens, candidates in lattices]
         if self.detector is not None and self.weights.detector:
-            # One encoder call for the batch; each change gets the log-odds that its span was spun.
+            # One encoder call for the batch; each change gets the log-odds that its span was spun, and
+            # those below the floor go before anything else is computed for them.
             probabilities = self.detector.word_probabilities(sentences, [tokens for tokens, _ in lattices])
             lattices = [(tokens, _with_detector_scores(self.detector, candidates, p, self.weights.detector_floor))
                         for (tokens, candidates), p in zip(lattices, probabilities)]
+        if self.vectors is not None and self.weights.context:
+            lattices = [(tokens, self.vectors.with_context(tokens, candidates)) for tokens, candidates in lattices]
         return lattices
 
     def nbest(self, sentence: str) -> tuple[list[Token], list[Path], list[Candidate]]:
