@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import Candidate
+from .candidates import Candidate, change_spans
 from .text import Token, lm_form
 
 VECTORS_FILE = "vectors.safetensors"
@@ -68,15 +68,13 @@ class WordVectors:
         """
         token_ids = np.fromiter(map(self._row, (t.text for t in tokens)), dtype=np.int64, count=len(tokens))
         known = token_ids >= 0
-        changes = [i for i, c in enumerate(candidates) if c.kind != "keep"]
+        changes, starts, ends = change_spans(candidates)
         if known.sum() < 2 or not changes:
             return candidates
         token_vectors = np.where(known[:, None], self.vectors[np.maximum(token_ids, 0)], 0.0)
         # Prefix sums give every span's vector sum and known-word count in one subtraction.
         vector_prefix = np.vstack([np.zeros((1, self.vectors.shape[1]), dtype=np.float32), np.cumsum(token_vectors, axis=0)])
         known_prefix = np.concatenate([[0], np.cumsum(known)])
-        starts = np.fromiter((candidates[i].start for i in changes), dtype=np.int64, count=len(changes))
-        ends = np.fromiter((candidates[i].end for i in changes), dtype=np.int64, count=len(changes))
         # Candidates share a few dozen spans: the topic direction is computed once per span.
         spans, span_of = np.unique(starts * (len(tokens) + 1) + ends, return_inverse=True)
         span_starts, span_ends = spans // (len(tokens) + 1), spans % (len(tokens) + 1)
@@ -100,8 +98,7 @@ class WordVectors:
         scored = list(candidates)
         for i, ok, value in zip(changes, scorable.tolist(), fit.tolist()):
             if ok:
-                c = candidates[i]
-                scored[i] = Candidate(c.start, c.end, c.words, c.channel, c.kind, value, c.spun)
+                scored[i] = candidates[i].with_context(value)
         return scored
 
     def _row(self, text: str) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .candidates import Candidate, change_spans
 from .text import Token
 
 DETECTOR_DIR = "detector"
@@ -146,3 +147,15 @@ class SpinDetector:
         for i in np.flatnonzero(ends - starts > 1):  # phrases: a few per sentence
             best[i] = log_spun[starts[i]:ends[i]].max()
         return best - (kept_prefix[ends] - kept_prefix[starts])
+
+
+def with_detector_scores(candidates: list[Candidate], word_probabilities: np.ndarray, floor: float) -> list[Candidate]:
+    """``candidates`` with each change's detector log-odds (:meth:`SpinDetector.span_scores`), without
+    the changes scoring below ``floor``."""
+    changes, starts, ends = change_spans(candidates)
+    if not changes:
+        return candidates
+    scored: list[Candidate | None] = list(candidates)
+    for i, value in zip(changes, SpinDetector.span_scores(word_probabilities, starts, ends).tolist()):
+        scored[i] = candidates[i].with_spun(value) if value >= floor else None
+    return [c for c in scored if c is not None]

@@ -22,7 +22,7 @@ import numpy as np
 
 from .candidates import Candidate, CandidateGenerator
 from .context import WordVectors
-from .detector import SpinDetector
+from .detector import SpinDetector, with_detector_scores
 from .lm import ID_BITS, NgramLM
 from .result import Edit
 from .text import Token, lm_form
@@ -179,7 +179,7 @@ class LatticeDecoder:
             # One encoder call for the batch; each change gets the log-odds that its span was spun, and
             # those below the floor go before anything else is computed for them.
             probabilities = self.detector.word_probabilities(sentences, [tokens for tokens, _ in lattices])
-            lattices = [(tokens, _with_detector_scores(self.detector, candidates, p, self.weights.detector_floor))
+            lattices = [(tokens, with_detector_scores(candidates, p, self.weights.detector_floor))
                         for (tokens, candidates), p in zip(lattices, probabilities)]
         if self.vectors is not None and self.weights.context:
             lattices = [(tokens, self.vectors.with_context(tokens, candidates)) for tokens, candidates in lattices]
@@ -395,22 +395,6 @@ class LatticeDecoder:
         """The score of each path as the search would give it (all LM scores in one call)."""
         return [Path.along(chosen, lm_score).total(self.weights)
                 for chosen, lm_score in zip(paths, self.path_lm_scores(paths).tolist())]
-
-
-def _with_detector_scores(detector: SpinDetector, candidates: list[Candidate], word_probabilities: np.ndarray,
-                          floor: float) -> list[Candidate]:
-    """The candidates with their detector log-odds, without the changes scoring below ``floor``."""
-    changes = [i for i, c in enumerate(candidates) if not c.is_keep]
-    if not changes:
-        return candidates
-    starts = np.fromiter((candidates[i].start for i in changes), dtype=np.int64, count=len(changes))
-    ends = np.fromiter((candidates[i].end for i in changes), dtype=np.int64, count=len(changes))
-    scored = list(candidates)
-    for i, value in zip(changes, detector.span_scores(word_probabilities, starts, ends).tolist()):
-        c = candidates[i]
-        # Positional: NamedTuple._replace is 4x slower, and this runs for every change of every sentence.
-        scored[i] = Candidate(c.start, c.end, c.words, c.channel, c.kind, c.context, value) if value >= floor else None
-    return [c for c in scored if c is not None]
 
 
 def render(sentence: str, tokens: list[Token], chosen: list[Candidate]) -> list[Edit]:

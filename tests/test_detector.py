@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -87,3 +88,27 @@ def test_missing_or_wrong_detector_files_raise_clearly(tmp_path, bert_dir):
     (broken / "model.safetensors").write_bytes(b"\x00" * 64)
     with pytest.raises(ModelLoadError, match="spin detector"):
         SpinDetector.load(broken)
+
+
+def test_train_detector_smoke_run_saves_a_model_mtfix_loads(tmp_path):
+    """training.train_detector end to end on a handful of pairs: checkpoints, --resume, float16 output."""
+    from datasets import Dataset, DatasetDict
+
+    from training.train_detector import main
+
+    source = "Russia released a navy intervention in help of Assad."
+    edits = [{"start": 7, "end": 15, "before": "launched", "after": "released", "family": "synonym"},
+             {"start": 18, "end": 22, "before": "military", "after": "navy", "family": "synonym"}]
+    rows = Dataset.from_dict({"source": [source] * 8, "edits": [edits] * 8})
+    pairs = tmp_path / "pairs"
+    DatasetDict({"train": rows, "validation": rows.select(range(2))}).save_to_disk(str(pairs))
+    args = ["--dataset_dir", str(pairs), "--output_dir", str(tmp_path / "run"), "--hidden_size", "16", "--layers", "1",
+            "--heads", "2", "--max_steps", "2", "--eval_steps", "2", "--save_steps", "2", "--logging_steps", "1",
+            "--per_device_train_batch_size", "4", "--torch_threads", "1"]
+    final = main(args)
+    assert json.loads((tmp_path / "run" / "train_summary.json").read_text())["steps"] == 2
+    with pytest.raises(ValueError, match="--resume"):
+        main(args)  # checkpoints are never overwritten silently
+    detector = SpinDetector.load(final)  # float16 safetensors: numpy has no bfloat16
+    tokens = tokenize(source)
+    assert len(detector.word_probabilities([source], [tokens])[0]) == len(tokens)

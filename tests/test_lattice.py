@@ -125,8 +125,6 @@ class _MarkedWords:
 
         return [np.array([0.99 if t.text in self.spun else 0.05 for t in sentence_tokens]) for sentence_tokens in tokens]
 
-    span_scores = staticmethod(__import__("mtfix.detector", fromlist=["SpinDetector"]).SpinDetector.span_scores)
-
 
 def test_detector_weight_adds_its_log_odds_to_changes(backend):
     lm, thesaurus = backend.decoder.lm, backend.thesaurus

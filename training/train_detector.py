@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from datasets import load_from_disk
 from transformers import (
@@ -40,7 +38,8 @@ from transformers import (
     set_seed,
 )
 from transformers import TrainingArguments as HfTrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
+
+from training.train import find_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +56,6 @@ class DetectorArguments:
     max_length: int = field(default=128, metadata={"help": "Tokens kept per sentence (longer ones are cut)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N train pairs."})
     max_eval_samples: int | None = field(default=2000, metadata={"help": "Validate on the first N pairs."})
-    resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
-    torch_threads: int | None = field(default=None, metadata={"help": "torch.set_num_threads on CPU."})
-
     def __post_init__(self):
         if self.hidden_size % self.heads:
             raise ValueError("--hidden_size must be a multiple of --heads")
@@ -82,6 +78,8 @@ class TrainingArguments(HfTrainingArguments):
     logging_steps: float = field(default=100, metadata={"help": "Log the loss every N steps."})
     group_by_length: bool = field(default=True, metadata={"help": "Batch sentences of similar length."})
     report_to: None | str | list[str] = field(default="none", metadata={"help": "Loggers."})
+    resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
+    torch_threads: int | None = field(default=None, metadata={"help": "torch.set_num_threads on CPU."})
 
 
 def get_tokenizer(tokenizer_dir: str) -> PreTrainedTokenizerFast:
@@ -134,13 +132,11 @@ def main(argv: list[str] | None = None) -> Path:
     args, training_args = parser.parse_args_into_dataclasses(args=argv)
     logging.basicConfig(format="%(asctime)s - %(levelname)s - %(name)s - %(message)s", datefmt="%H:%M:%S",
                         level=logging.INFO, handlers=[logging.StreamHandler(sys.stdout)])
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
+    if training_args.torch_threads:
+        torch.set_num_threads(training_args.torch_threads)
     set_seed(training_args.seed)
     output_dir = Path(training_args.output_dir)
-    checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
-    if checkpoint and not args.resume:
-        raise ValueError(f"{output_dir} has checkpoints: pass --resume to continue, or another --output_dir")
+    checkpoint = find_checkpoint(training_args)
 
     tokenizer = get_tokenizer(args.tokenizer_dir)
     pairs = load_from_disk(args.dataset_dir)
