@@ -32,7 +32,7 @@ import numpy as np
 import sacrebleu
 import torch
 import transformers
-from datasets import DatasetDict, load_from_disk
+from datasets import DatasetDict, load_dataset, load_from_disk
 from transformers import (
     AutoModelForSeq2SeqLM,
     AutoTokenizer,
@@ -44,6 +44,7 @@ from transformers import (
     Seq2SeqTrainer,
     Seq2SeqTrainingArguments,
     T5ForConditionalGeneration,
+    TrainerCallback,
     set_seed,
 )
 from transformers.trainer_utils import IntervalStrategy, get_last_checkpoint
@@ -151,10 +152,15 @@ class TrainingArguments(Seq2SeqTrainingArguments):
         metadata={"help": "CPU threads for torch (default: one per core). On a busy machine 1 can be much faster."},
     )
     report_to: None | str | list[str] = field(default="none", metadata={"help": "Loggers: none, tensorboard, ..."})
+    max_train_minutes: float | None = field(
+        default=None,
+        metadata={"help": "Train for this much wall time (the learning rate decays to 0 by then) instead of max_steps."},
+    )
 
     def __post_init__(self) -> None:
         if self.output_dir is None:
             raise ValueError("--output_dir is required")
+        use_time_budget(self)
         on_gpu = torch.cuda.is_available() and not self.use_cpu
         if not on_gpu:
             self.use_cpu = True  # also what lets bf16 autocast run on a CPU
@@ -194,13 +200,71 @@ class RepairTrainer(Seq2SeqTrainer):
             self.eval_seconds += time.perf_counter() - start
 
 
+class WallClockBudget(TrainerCallback):
+    """Ends training after a wall-clock budget, the learning rate decaying linearly to zero over it.
+
+    For a fixed compute budget on hardware whose speed is not known beforehand (a lent GPU for a few minutes,
+    a shared CPU): the schedule ends when the time does, whatever the step rate. It scales the learning rate
+    that a constant-with-warmup scheduler sets before every step (``use_time_budget`` selects that scheduler),
+    so the logged learning rate is the undecayed one. The last step is evaluated and checkpointed.
+    """
+
+    def __init__(self, minutes: float) -> None:
+        if minutes <= 0:
+            raise ValueError(f"the time budget must be positive, got {minutes} minutes")
+        self.seconds = minutes * 60
+        self.start: float | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = time.monotonic()
+
+    def on_step_end(self, args, state, control, optimizer=None, **kwargs):
+        left = 1.0 - (time.monotonic() - (self.start or time.monotonic())) / self.seconds
+        if optimizer is not None:
+            for group in optimizer.param_groups:
+                group["lr"] *= max(left, 0.0)
+        if left <= 0:
+            control.should_training_stop = True
+            control.should_save = True
+            control.should_evaluate = args.eval_strategy != IntervalStrategy.NO
+        return control
+
+
+def use_time_budget(training_args) -> None:
+    """Prepare ``training_args`` (with a ``max_train_minutes`` field) for ``WallClockBudget``."""
+    if training_args.max_train_minutes is None:
+        return
+    if training_args.max_train_minutes <= 0:
+        raise ValueError("--max_train_minutes must be positive")
+    if 0 < training_args.warmup_steps < 1:
+        raise ValueError("with --max_train_minutes give --warmup_steps in steps, not as a fraction of all steps")
+    training_args.lr_scheduler_type = "constant_with_warmup"
+    training_args.max_steps = 10**9  # the clock ends training
+
+
+def time_budget_callbacks(training_args) -> list[TrainerCallback]:
+    minutes = training_args.max_train_minutes
+    return [] if minutes is None else [WallClockBudget(minutes)]
+
+
+def read_pairs(dataset_dir: str | Path) -> DatasetDict:
+    """The pairs in ``dataset_dir``: a ``DatasetDict`` saved by ``training.build_data`` (``save_to_disk``), or JSON
+    lines files ``train.jsonl``, ``validation.jsonl`` and ``test.jsonl`` (one object with ``source``, ``target``
+    and, for the detector, ``edits`` per line), the portable form for moving pairs to another machine."""
+    path = Path(dataset_dir)
+    json_files = {split: str(path / f"{split}.jsonl") for split in SPLITS if (path / f"{split}.jsonl").is_file()}
+    if json_files and not (path / "dataset_dict.json").is_file():
+        return load_dataset("json", data_files=json_files)
+    return load_from_disk(str(path))
+
+
 def parse_args(argv: list[str] | None) -> tuple[ModelArguments, DataArguments, TrainingArguments]:
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
     return parser.parse_args_into_dataclasses(args=argv)
 
 
 def load_pairs(data_args: DataArguments) -> DatasetDict:
-    pairs = load_from_disk(data_args.dataset_dir)
+    pairs = read_pairs(data_args.dataset_dir)
     if not isinstance(pairs, DatasetDict) or any(split not in pairs for split in SPLITS):
         raise ValueError(f"{data_args.dataset_dir} must be a DatasetDict with splits {', '.join(SPLITS)}")
     for split in SPLITS:
@@ -317,6 +381,7 @@ def get_trainer(
         eval_dataset=data["validation"] if training_args.eval_strategy != "no" else None,
         processing_class=tokenizer,
         compute_metrics=get_compute_metrics(tokenizer, data_args.source_prefix),
+        callbacks=time_budget_callbacks(training_args),
     )
 
 

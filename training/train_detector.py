@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from datasets import load_from_disk
 from transformers import (
     BertConfig,
     BertForTokenClassification,
@@ -39,7 +38,7 @@ from transformers import (
 )
 from transformers import TrainingArguments as HfTrainingArguments
 
-from training.train import find_checkpoint
+from training.train import find_checkpoint, read_pairs, time_budget_callbacks, use_time_budget
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +55,8 @@ class DetectorArguments:
     max_length: int = field(default=128, metadata={"help": "Tokens kept per sentence (longer ones are cut)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N train pairs."})
     max_eval_samples: int | None = field(default=2000, metadata={"help": "Validate on the first N pairs."})
+    preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for tokenizing."})
+
     def __post_init__(self):
         if self.hidden_size % self.heads:
             raise ValueError("--hidden_size must be a multiple of --heads")
@@ -76,10 +77,17 @@ class TrainingArguments(HfTrainingArguments):
     save_steps: float = field(default=1000, metadata={"help": "Checkpoint every N steps."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
     logging_steps: float = field(default=100, metadata={"help": "Log the loss every N steps."})
-    group_by_length: bool = field(default=True, metadata={"help": "Batch sentences of similar length."})
     report_to: None | str | list[str] = field(default="none", metadata={"help": "Loggers."})
     resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
     torch_threads: int | None = field(default=None, metadata={"help": "torch.set_num_threads on CPU."})
+    max_train_minutes: float | None = field(
+        default=None,
+        metadata={"help": "Train for this much wall time (the learning rate decays to 0 by then) instead of max_steps."},
+    )
+
+    def __post_init__(self) -> None:
+        use_time_budget(self)
+        super().__post_init__()
 
 
 def get_tokenizer(tokenizer_dir: str) -> PreTrainedTokenizerFast:
@@ -139,22 +147,23 @@ def main(argv: list[str] | None = None) -> Path:
     checkpoint = find_checkpoint(training_args)
 
     tokenizer = get_tokenizer(args.tokenizer_dir)
-    pairs = load_from_disk(args.dataset_dir)
+    pairs = read_pairs(args.dataset_dir)
     train, validation = pairs["train"], pairs["validation"]
     if args.max_train_samples:
         train = train.shuffle(seed=training_args.seed).select(range(min(args.max_train_samples, len(train))))
     if args.max_eval_samples:
         validation = validation.select(range(min(args.max_eval_samples, len(validation))))
     columns = train.column_names
-    train = train.map(tokenize, batched=True, remove_columns=columns, fn_kwargs={"tokenizer": tokenizer, "max_length": args.max_length})
-    validation = validation.map(tokenize, batched=True, remove_columns=columns,
-                                fn_kwargs={"tokenizer": tokenizer, "max_length": args.max_length})
+    options = {"batched": True, "num_proc": args.preprocessing_num_workers,
+               "fn_kwargs": {"tokenizer": tokenizer, "max_length": args.max_length}}
+    train = train.map(tokenize, remove_columns=columns, **options)
+    validation = validation.map(tokenize, remove_columns=validation.column_names, **options)
 
     model = get_model(args, tokenizer)
     logger.info("Detector: %.2fM parameters, %d train sentences", model.num_parameters() / 1e6, len(train))
     trainer = Trainer(model=model, args=training_args, train_dataset=train, eval_dataset=validation,
                       data_collator=DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
-                      compute_metrics=compute_metrics)
+                      compute_metrics=compute_metrics, callbacks=time_budget_callbacks(training_args))
     begin = time.time()
     trainer.train(resume_from_checkpoint=checkpoint)
     metrics = trainer.evaluate()

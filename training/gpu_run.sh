@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# One short session on a lent GPU (the `device` tool: 15 minutes in all, one command of at most 10): train the
+# spin detector at two widths and the small T5 at two learning rates side by side on the one GPU, each for a
+# wall-clock budget (--max_train_minutes), then pack the results into $OUT in pieces under 16 MB.
+#
+#   bash training/gpu_run.sh            # on the GPU machine, from the repository root
+#
+# Inputs, carried with the working tree: PAIRS_DIR (default .devjob) holding {train,validation,test}.jsonl.xz
+# (source, target, edits[start,end] per line; written by `python -m training.export_pairs`) and, optionally,
+# WHEELS_DIR (default .whl) with wheels of packages the machine lacks (datasets, a newer transformers).
+# Small models leave the GPU mostly idle between kernel launches, so four runs share it at little cost.
+# MINUTES sets the training time of each run; PYTHON the interpreter; CUDA-less machines run it too (slowly).
+set -u
+MINUTES=${MINUTES:-6}
+PYTHON=${PYTHON:-python3}
+PAIRS_DIR=${PAIRS_DIR:-.devjob}
+WHEELS_DIR=${WHEELS_DIR:-.whl}
+OUT=${OUT:-gpu_out}
+WORK=${WORK:-/tmp/mtfix_gpu}
+EVAL_STEPS=${EVAL_STEPS:-2000}
+BATCH=${BATCH:-256}
+# Each run is killed this long after its start if it overruns (its last checkpoint then comes back instead).
+RUN_LIMIT_S=${RUN_LIMIT_S:-$(( ${MINUTES%.*} * 60 + 120 ))}
+mkdir -p "$OUT" "$WORK/runs"
+OUT=$(cd "$OUT" && pwd)
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
+log="$OUT/gpu_run.log"
+exec > >(tee -a "$log") 2>&1
+
+if compgen -G "$WHEELS_DIR/*.whl" >/dev/null; then
+  "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$WORK/site" \
+    "$WHEELS_DIR"/*.whl
+  export PYTHONPATH="$WORK/site:$PWD"
+  if ! "$PYTHON" -c "import transformers, datasets, training.train_detector"; then
+    echo "carried wheels do not import; trying the machine's transformers"
+    rm -rf "$WORK"/site/transformers*
+    "$PYTHON" -c "import transformers, datasets, training.train_detector" || exit 3
+  fi
+fi
+"$PYTHON" - <<'EOF'
+import torch, transformers, datasets
+print("torch", torch.__version__, "transformers", transformers.__version__, "datasets", datasets.__version__,
+      "cuda", torch.cuda.is_available() and torch.cuda.get_device_name())
+EOF
+
+"$PYTHON" - "$PAIRS_DIR" "$WORK/pairs" <<'EOF'
+import lzma, shutil, sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+source, target = Path(sys.argv[1]), Path(sys.argv[2])
+target.mkdir(parents=True, exist_ok=True)
+def unpack(split):
+    with lzma.open(source / f"{split}.jsonl.xz", "rb") as f, open(target / f"{split}.jsonl", "wb") as out:
+        shutil.copyfileobj(f, out, 1 << 24)
+    return split
+print("unpacked", list(ThreadPoolExecutor(3).map(unpack, ["train", "validation", "test"])))
+EOF
+# One process builds the datasets cache first, so the four runs do not race to build it.
+"$PYTHON" -c "from training.train import read_pairs; print(read_pairs('$WORK/pairs'))"
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv 2>/dev/null
+
+GPU_FLAGS=""
+"$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" && GPU_FLAGS="--bf16 true"
+common="--max_train_minutes $MINUTES --preprocessing_num_workers 4 --dataloader_num_workers 2 --save_total_limit 1 \
+  --logging_steps 200 --per_device_train_batch_size $BATCH --per_device_eval_batch_size 512 $GPU_FLAGS"
+
+detector() {  # name hidden learning_rate
+  timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train_detector --dataset_dir "$WORK/pairs" --tokenizer_dir mtfix/models/default \
+    --output_dir "$WORK/runs/$1" --hidden_size "$2" --heads 4 --layers 4 --learning_rate "$3" --warmup_steps 500 \
+    --eval_steps "$EVAL_STEPS" --save_steps "$EVAL_STEPS" --max_eval_samples 4000 $common > "$WORK/runs/$1.log" 2>&1
+  echo "$1 exited $?"
+}
+seq2seq() {  # name learning_rate
+  timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train --preset small --dataset_dir "$WORK/pairs" --tokenizer_dir mtfix/models/default \
+    --output_dir "$WORK/runs/$1" --learning_rate "$2" --warmup_steps 1000 --eval_steps "$EVAL_STEPS" \
+    --save_steps "$EVAL_STEPS" --max_eval_samples 1000 --max_predict_samples 2000 --train_sampling_strategy random $common \
+    > "$WORK/runs/$1.log" 2>&1
+  echo "$1 exited $?"
+  # bfloat16, as bundled (export_model): half the size, and T5 activations overflow float16
+  [ -d "$WORK/runs/$1/model" ] && "$PYTHON" -c "from training.train import export_model; \
+    export_model('$WORK/runs/$1/model', '$WORK/runs/$1/model_bf16')"
+}
+pids=()
+detector detector128 128 1e-3 & pids+=($!)
+detector detector256 256 5e-4 & pids+=($!)
+seq2seq t5small_lr1e-3 1e-3 & pids+=($!)
+seq2seq t5small_lr2e-3 2e-3 & pids+=($!)
+wait "${pids[@]}"  # a plain `wait` would also wait for the log's tee, forever
+nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null
+
+# What comes back: the final models, summaries and logs (checkpoints stay behind).
+cd "$WORK/runs" || exit 1
+mkdir -p pack
+for run in detector128 detector256 t5small_lr1e-3 t5small_lr2e-3; do
+  mkdir -p "pack/$run"
+  cp "$run.log" "$run"/*.json "pack/$run/" 2>/dev/null
+  last=$(ls -d "$run"/checkpoint-* 2>/dev/null | sort -V | tail -1)
+  if [ -d "$run/model_bf16" ]; then cp -r "$run/model_bf16" "pack/$run/model"
+  elif [ -d "$run/model" ]; then cp -r "$run/model" "pack/$run/"
+  elif [ -n "$last" ]; then mkdir -p "pack/$run/model" && cp "$last"/*.json "$last"/model.safetensors "pack/$run/model/"; fi
+  cp "$run"/test_predictions.txt "pack/$run/" 2>/dev/null
+  tail -5 "$run.log"
+done
+tar -cf - -C pack . | split -b 15000000 - "$OUT/results.tar.part-"
+ls -la "$OUT"
