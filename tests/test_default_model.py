@@ -7,6 +7,7 @@ thesaurus nor the training pairs were built from.
 
 from __future__ import annotations
 
+import difflib
 import json
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import sacrebleu
 from eval.metrics.overcorrection import changed_words
 from mtfix import DEFAULT_MODEL_DIR, Repairer
 from mtfix.guards import protected_tokens
-from mtfix.text import words
+from mtfix.text import tokenize, words
 
 from conftest import SEED_REFERENCE, SEED_SPUN
 
@@ -51,10 +52,21 @@ def test_default_lattice_consults_the_spin_detector(default_repairer):
     assert decoder.detector is not None and decoder.weights.detector > 0
     sentence = "A Britain-based struggle reveal said rocket fireplace and air moves hit the town."
     tokens, candidates = decoder.candidates(sentence)
-    probabilities = decoder.detector.word_probabilities([sentence], [tokens])[0]
-    spun = {t.text: p for t, p in zip(tokens, probabilities)}
-    assert spun["fireplace"] > spun["said"] and spun["struggle"] > spun["town"]
     assert any(c.spun != 0 for c in candidates if not c.is_keep)
+    # On the seed article (another spinner than the one it was trained on) it ranks the words that the spinner
+    # changed above those it left alone: 0.93 of such pairs for the bundled detector, 0.91 for the one before.
+    changed, kept = [], []
+    for spun_line, reference_line in zip(_lines(SEED_SPUN), _lines(SEED_REFERENCE)):
+        tokens = tokenize(spun_line)
+        probabilities = decoder.detector.word_probabilities([spun_line], [tokens])[0]
+        matcher = difflib.SequenceMatcher(a=[t.text for t in tokens], b=[t.text for t in tokenize(reference_line)],
+                                          autojunk=False)
+        spun = {i for op, i1, i2, _, _ in matcher.get_opcodes() if op != "equal" for i in range(i1, i2)}
+        for i, token in enumerate(tokens):
+            if token.is_word:
+                (changed if i in spun else kept).append(probabilities[i])
+    ranked_above = sum(c > k for c in changed for k in kept) / (len(changed) * len(kept))
+    assert len(changed) > 50 and ranked_above > 0.85, ranked_above
 
 
 def test_seed_article_gains_at_least_15_bleu(default_repairer):
