@@ -44,7 +44,8 @@ class LatticeBackend:
             rescorer = TorchEngine(rescorer)
         self.rescorer = rescorer if weights.seq2seq > 0 else None
         self.thesaurus = thesaurus or Thesaurus.load()
-        self.decoder = LatticeDecoder(lm, CandidateGenerator(self.thesaurus, rates), weights, vectors, detector)
+        generator = CandidateGenerator(self.thesaurus, rates, max_candidates=weights.candidates_per_word)
+        self.decoder = LatticeDecoder(lm, generator, weights, vectors, detector)
 
     @classmethod
     def from_model(cls, loaded: LoadedModel, rescorer: SequenceScorer | None = None) -> "LatticeBackend":

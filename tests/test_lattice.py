@@ -159,3 +159,21 @@ def test_detector_floor_drops_changes_the_detector_rules_out(backend):
     assert kept_changes and all(c.spun >= -2.0 for c in kept_changes)
     assert {c.start for c in kept_changes} == {3}  # only the word the detector suspects
     assert len([c for c in floored.decoder.candidates(sentence)[1] if c.is_keep]) == len(sentence.split()) + 1  # "." too
+
+
+def test_candidates_per_word_sets_the_breadth_of_the_search(backend):
+    weights = LatticeWeights.from_settings({"lattice": {"candidates_per_word": 4, "change_penalty": 2.0}})
+    narrow = LatticeBackend(backend.decoder.lm, weights, thesaurus=backend.thesaurus)
+    sentence = "The army released a navy operation."
+    _, wide_candidates = backend.decoder.candidates(sentence)
+    _, narrow_candidates = narrow.decoder.candidates(sentence)
+
+    def synonyms(candidates, index):
+        return [c for c in candidates if c.kind == "synonym" and c.start == index and c.end == index + 1]
+
+    assert len(synonyms(narrow_candidates, 2)) == 4 < len(synonyms(wide_candidates, 2)) <= 32
+    # the narrow list is the head of the wide one (same ranking, cut earlier)
+    wide_words = {c.words for c in synonyms(wide_candidates, 2)}
+    assert {c.words for c in synonyms(narrow_candidates, 2)} <= wide_words
+    with pytest.raises(ValueError, match="candidates_per_word"):
+        LatticeWeights(candidates_per_word=0)
