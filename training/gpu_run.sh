@@ -2,6 +2,7 @@
 # One short session on a lent GPU (the `device` tool: 15 minutes in all, one command of at most 10): train the
 # spin detector at two widths and the small T5 at two learning rates side by side on the one GPU, each for a
 # wall-clock budget (--max_train_minutes), then pack the results into $OUT in pieces under 16 MB.
+# JOB=pretraining instead compares denoising pre-training (training/denoise.py) with none at equal compute.
 #
 #   bash training/gpu_run.sh            # on the GPU machine, from the repository root
 #
@@ -19,6 +20,7 @@ OUT=${OUT:-gpu_out}
 WORK=${WORK:-/tmp/mtfix_gpu}
 EVAL_STEPS=${EVAL_STEPS:-2000}
 BATCH=${BATCH:-256}
+PACK_MODELS=${PACK_MODELS:-1}
 # Each run is killed this long after its start if it overruns (its last checkpoint then comes back instead).
 RUN_LIMIT_S=${RUN_LIMIT_S:-$(( ${MINUTES%.*} * 60 + 120 ))}
 mkdir -p "$OUT" "$WORK/runs"
@@ -61,41 +63,59 @@ nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv 2>/dev/null
 
 GPU_FLAGS=""
 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" && GPU_FLAGS="--bf16 true"
-common="--max_train_minutes $MINUTES --preprocessing_num_workers 4 --dataloader_num_workers 2 --save_total_limit 1 \
+common="--preprocessing_num_workers 4 --dataloader_num_workers 2 --save_total_limit 1 \
   --logging_steps 200 --per_device_train_batch_size $BATCH --per_device_eval_batch_size 512 $GPU_FLAGS"
 
 detector() {  # name hidden learning_rate
   timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train_detector --dataset_dir "$WORK/pairs" --tokenizer_dir mtfix/models/default \
     --output_dir "$WORK/runs/$1" --hidden_size "$2" --heads 4 --layers 4 --learning_rate "$3" --warmup_steps 500 \
-    --eval_steps "$EVAL_STEPS" --save_steps "$EVAL_STEPS" --max_eval_samples 4000 $common > "$WORK/runs/$1.log" 2>&1
+    --eval_steps "$EVAL_STEPS" --save_steps "$EVAL_STEPS" --max_eval_samples 4000 --max_train_minutes "${RUN_MINUTES:-$MINUTES}" $common > "$WORK/runs/$1.log" 2>&1
   echo "$1 exited $?"
 }
-seq2seq() {  # name learning_rate
-  timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train --preset small --dataset_dir "$WORK/pairs" --tokenizer_dir mtfix/models/default \
-    --output_dir "$WORK/runs/$1" --learning_rate "$2" --warmup_steps 1000 --eval_steps "$EVAL_STEPS" \
-    --save_steps "$EVAL_STEPS" --max_eval_samples 1000 --max_predict_samples 2000 --train_sampling_strategy random $common \
-    > "$WORK/runs/$1.log" 2>&1
-  echo "$1 exited $?"
+seq2seq() {  # name learning_rate [pairs_dir [extra train.py arguments]]
+  local name=$1 lr=$2 pairs=${3:-$WORK/pairs}
+  shift 3 2>/dev/null || shift $#
+  timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train --preset small --dataset_dir "$pairs" --tokenizer_dir mtfix/models/default \
+    --output_dir "$WORK/runs/$name" --learning_rate "$lr" --warmup_steps "${WARMUP:-1000}" --eval_steps "$EVAL_STEPS" \
+    --save_steps "$EVAL_STEPS" --max_eval_samples 1000 --max_predict_samples 2000 --train_sampling_strategy random \
+    --max_train_minutes "${RUN_MINUTES:-$MINUTES}" $common "$@" > "$WORK/runs/$name.log" 2>&1
+  echo "$name exited $?"
+  set -- "$name"
   # bfloat16, as bundled (export_model): half the size, and T5 activations overflow float16
-  [ -d "$WORK/runs/$1/model" ] && "$PYTHON" -c "from training.train import export_model; \
+  [ "$PACK_MODELS" = 1 ] && [ -d "$WORK/runs/$1/model" ] && "$PYTHON" -c "from training.train import export_model; \
     export_model('$WORK/runs/$1/model', '$WORK/runs/$1/model_bf16')"
 }
 pids=()
-detector detector128 128 1e-3 & pids+=($!)
-detector detector256 256 5e-4 & pids+=($!)
-seq2seq t5small_lr1e-3 1e-3 & pids+=($!)
-seq2seq t5small_lr2e-3 2e-3 & pids+=($!)
+case "${JOB:-models}" in
+  models)  # the bundled T5 and detector, and a variant of each
+    runs="detector128 detector256 t5small_lr1e-3 t5small_lr2e-3"
+    detector detector128 128 1e-3 & pids+=($!)
+    detector detector256 256 5e-4 & pids+=($!)
+    seq2seq t5small_lr1e-3 1e-3 & pids+=($!)
+    seq2seq t5small_lr2e-3 2e-3 & pids+=($!)
+    ;;
+  pretraining)  # denoising pre-training (training/denoise.py) against none, at equal compute: 2 x MINUTES each
+    runs="finetune_only denoise pretrained_finetune"
+    PACK_MODELS=0  # scores and logs only: the models would take device time to bring back
+    RUN_MINUTES=$(awk "BEGIN {print 2 * $MINUTES}") seq2seq finetune_only 2e-3 & pids+=($!)
+    ( "$PYTHON" -m training.denoise "$WORK/pairs" "$WORK/denoise" > "$WORK/runs/denoise_data.log" 2>&1
+      seq2seq denoise 2e-3 "$WORK/denoise"
+      WARMUP=100 seq2seq pretrained_finetune 2e-3 "$WORK/pairs" --init_from "$WORK/runs/denoise/model" ) & pids+=($!)
+    ;;
+  *) echo "unknown JOB $JOB"; exit 2 ;;
+esac
 wait "${pids[@]}"  # a plain `wait` would also wait for the log's tee, forever
 nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null
 
 # What comes back: the final models, summaries and logs (checkpoints stay behind).
 cd "$WORK/runs" || exit 1
 mkdir -p pack
-for run in detector128 detector256 t5small_lr1e-3 t5small_lr2e-3; do
+for run in $runs; do
   mkdir -p "pack/$run"
   cp "$run.log" "$run"/*.json "pack/$run/" 2>/dev/null
   last=$(ls -d "$run"/checkpoint-* 2>/dev/null | sort -V | tail -1)
-  if [ -d "$run/model_bf16" ]; then cp -r "$run/model_bf16" "pack/$run/model"
+  if [ "$PACK_MODELS" != 1 ]; then :
+  elif [ -d "$run/model_bf16" ]; then cp -r "$run/model_bf16" "pack/$run/model"
   elif [ -d "$run/model" ]; then cp -r "$run/model" "pack/$run/"
   elif [ -n "$last" ]; then mkdir -p "pack/$run/model" && cp "$last"/*.json "$last"/model.safetensors "pack/$run/model/"; fi
   cp "$run"/test_predictions.txt "pack/$run/" 2>/dev/null
