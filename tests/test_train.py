@@ -146,6 +146,15 @@ def test_init_from_a_local_model(trained: Path, dataset_dir: Path, tmp_path: Pat
     assert before.shape == after.shape and not torch.equal(before, after)  # trained on from there
 
 
+def test_init_from_a_bfloat16_export_trains_in_float32(trained: Path, dataset_dir: Path, tmp_path: Path) -> None:
+    exported = export_model(trained / "model", tmp_path / "bf16", dtype="bfloat16")
+    args = _args(dataset_dir, tmp_path / "run", 1, "--init_from", str(exported), "--eval_strategy", "no",
+                 "--warmup_steps", "0")
+    model_dir = main(args)
+    with safe_open(model_dir / "model.safetensors", framework="pt") as weights:
+        assert {weights.get_tensor(name).dtype for name in weights.keys()} == {torch.float32}
+
+
 def test_bad_arguments_are_refused(dataset_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="preset"):
         main(_args(dataset_dir, tmp_path, 1, "--preset", "huge"))

@@ -304,7 +304,9 @@ def get_tokenizer(
 
 def get_model(model_args: ModelArguments, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
     if model_args.init_from is not None:
-        model = AutoModelForSeq2SeqLM.from_pretrained(model_args.init_from)
+        # float32 master weights whatever the checkpoint stores (the bundled model is bfloat16): bf16
+        # mixed precision on a GPU casts per operation, and bf16 weights lose small updates.
+        model = AutoModelForSeq2SeqLM.from_pretrained(model_args.init_from, dtype=torch.float32)
         if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
             model.resize_token_embeddings(padded_vocab_size(len(tokenizer)))
     else:
