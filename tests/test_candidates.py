@@ -29,6 +29,18 @@ def test_thesaurus_inverse_holds_the_original(generator, observed, original):
 
 
 @pytest.mark.parametrize("observed,original", [
+    ("demanded", "called for"), ("viable", "of interest"), ("informed", "aware of"), ("longed", "wanted to"),
+])
+def test_multi_word_originals_of_a_word_are_inflected_like_it(generator, observed, original):
+    assert original in _proposals(generator, f"They {observed} the plan.").get(observed, [])
+
+
+def test_phrase_originals_are_inflected_only_into_real_words(generator):
+    originals = _proposals(generator, "They longed for peace.").get("longed", [])
+    assert originals and not any(o.split()[0] in {"anded", "forred", "yenned"} for o in originals)
+
+
+@pytest.mark.parametrize("observed,original", [
     ("considering the fact that", "since"), ("consistent with", "according to"), ("stated", "said"),
     ("notwithstanding", "despite"), ("due to the fact that", "because"), ("because of the fact that", "because"),
 ])
