@@ -111,11 +111,13 @@ class CandidateGenerator:
         thesaurus: Thesaurus | None = None,
         rates: ChannelRates | None = None,
         max_candidates: int = 32,
+        max_candidates_suspect: int = 0,  # for words the spin detector flags; 0: as max_candidates
         max_phrase_tokens: int = 4,  # of thesaurus phrases; swap-table phrases may be longer
     ):
         self.thesaurus = thesaurus or Thesaurus.load()
         self.rates = rates or ChannelRates()
         self.max_candidates = max_candidates
+        self.max_candidates_suspect = max(max_candidates_suspect, max_candidates)
         self.max_phrase_tokens = max_phrase_tokens
         self._phrase_inverse = _invert_phrase_swaps()
         # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
@@ -127,23 +129,30 @@ class CandidateGenerator:
 
     # -- public -----------------------------------------------------------------------------------
 
-    def candidates(self, sentence: str) -> tuple[list[Token], list[Candidate]]:
-        """The tokens of ``sentence`` and every candidate span over them (keep candidates included)."""
-        tokens = tokenize(sentence)
+    def candidates(self, sentence: str, tokens: list[Token] | None = None,
+                   suspects: frozenset[int] = frozenset()) -> tuple[list[Token], list[Candidate]]:
+        """The tokens of ``sentence`` and every candidate span over them (keep candidates included).
+
+        ``tokens``: ``tokenize(sentence)`` when the caller has it already. ``suspects``: indices of tokens
+        the spin detector flags, which get ``max_candidates_suspect`` single-word originals.
+        """
+        tokens = tokenize(sentence) if tokens is None else tokens
         protected = self._protected_indices(sentence, tokens)
         found: list[Candidate] = [Candidate(i, i + 1, (t.text,), 0.0, "keep") for i, t in enumerate(tokens)]
         for i, token in enumerate(tokens):
             if i in protected or not token.is_word:
                 continue
-            found.extend(self._word_candidates(i, token))
+            limit = self.max_candidates_suspect if i in suspects else self.max_candidates
+            found.extend(self._word_candidates(i, token, limit))
         found.extend(self._phrase_candidates(tokens, protected))
         found.extend(self._damage_candidates(sentence, tokens, protected))
         return tokens, _dedupe(found, [t.text.lower() for t in tokens])
 
     # -- families ---------------------------------------------------------------------------------
 
-    def _word_candidates(self, index: int, token: Token) -> list[Candidate]:
-        return [Candidate(index, index + 1, words, logprob, "synonym") for words, logprob in self._word_options(token.text)]
+    def _word_candidates(self, index: int, token: Token, limit: int) -> list[Candidate]:
+        return [Candidate(index, index + 1, words, logprob, "synonym")
+                for words, logprob in self._word_options(token.text)[:limit]]
 
     def _options_of_token(self, text: str) -> tuple[tuple[tuple[str, ...], float], ...]:
         """(words, channel) of each single-word original of an observed token, cased like it."""
@@ -180,7 +189,7 @@ class CandidateGenerator:
                 if score > scored.get(original, -math.inf):
                     scored[original] = score
         ranked = sorted(scored.items(), key=lambda kv: kv[1] + self._prior(kv[0]), reverse=True)
-        return tuple(ranked[: self.max_candidates])
+        return tuple(ranked[: self.max_candidates_suspect])  # sliced per token by _word_candidates
 
     def _log_prior(self, word: str) -> float:
         """log corpus count: the unigram prior up to a constant, which ranking does not need."""

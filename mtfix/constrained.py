@@ -44,7 +44,8 @@ class LatticeBackend:
             rescorer = TorchEngine(rescorer)
         self.rescorer = rescorer if weights.seq2seq > 0 else None
         self.thesaurus = thesaurus or Thesaurus.load()
-        generator = CandidateGenerator(self.thesaurus, rates, max_candidates=weights.candidates_per_word)
+        generator = CandidateGenerator(self.thesaurus, rates, max_candidates=weights.candidates_per_word,
+                                       max_candidates_suspect=weights.candidates_per_suspect_word)
         self.decoder = LatticeDecoder(lm, generator, weights, vectors, detector)
 
     @classmethod

@@ -25,7 +25,7 @@ from .context import WordVectors
 from .detector import SpinDetector, with_detector_scores
 from .lm import ID_BITS, NgramLM
 from .result import Edit
-from .text import Token, lm_form
+from .text import Token, lm_form, tokenize
 
 
 @dataclass
@@ -49,6 +49,9 @@ class LatticeWeights:
     # Single-word originals offered per input word, best by channel x corpus count first: breadth
     # against speed (64 instead of 32: +0.37 BLEU on the test split at about two thirds of the speed).
     candidates_per_word: int = 32
+    # ... and per word the spin detector says was spun (P >= 0.5): breadth where it is likely to pay.
+    # 0: as candidates_per_word.
+    candidates_per_suspect_word: int = 0
 
     def __post_init__(self) -> None:
         if self.beam_size < 1 or self.nbest < 1 or self.candidates_per_word < 1:
@@ -181,13 +184,17 @@ class LatticeDecoder:
         return self.candidates_many([sentence])[0]
 
     def candidates_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Candidate]]]:
-        lattices = [self.generator.candidates(sentence) for sentence in sentences]
         if self.detector is not None and self.weights.detector:
             # One encoder call for the batch; each change gets the log-odds that its span was spun, and
             # those below the floor go before anything else is computed for them.
-            probabilities = self.detector.word_probabilities(sentences, [tokens for tokens, _ in lattices])
+            tokenized = [tokenize(sentence) for sentence in sentences]
+            probabilities = self.detector.word_probabilities(sentences, tokenized)
+            lattices = [self.generator.candidates(sentence, tokens, frozenset(np.flatnonzero(p >= 0.5).tolist()))
+                        for sentence, tokens, p in zip(sentences, tokenized, probabilities)]
             lattices = [(tokens, with_detector_scores(candidates, p, self.weights.detector_floor))
                         for (tokens, candidates), p in zip(lattices, probabilities)]
+        else:
+            lattices = [self.generator.candidates(sentence) for sentence in sentences]
         if self.vectors is not None and self.weights.context:
             lattices = [(tokens, self.vectors.with_context(tokens, candidates)) for tokens, candidates in lattices]
         return lattices

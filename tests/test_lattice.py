@@ -177,3 +177,20 @@ def test_candidates_per_word_sets_the_breadth_of_the_search(backend):
     assert {c.words for c in synonyms(narrow_candidates, 2)} <= wide_words
     with pytest.raises(ValueError, match="candidates_per_word"):
         LatticeWeights(candidates_per_word=0)
+
+
+def test_words_the_detector_flags_get_more_candidates(backend):
+    from mtfix.text import tokenize
+
+    generator = CandidateGenerator(backend.thesaurus, max_candidates=4, max_candidates_suspect=12)
+    sentence = "The army released a navy operation."
+    tokens = tokenize(sentence)
+
+    def synonyms(candidates, index):
+        return [c for c in candidates if c.kind == "synonym" and c.start == index and c.end == index + 1]
+
+    _, plain = generator.candidates(sentence)
+    _, flagged = generator.candidates(sentence, tokens, suspects=frozenset({2}))
+    assert len(synonyms(plain, 2)) == 4 and len(synonyms(flagged, 2)) == 12
+    assert synonyms(flagged, 4) == synonyms(plain, 4)  # unflagged words keep the narrow list
+    assert {c.words for c in synonyms(plain, 2)} <= {c.words for c in synonyms(flagged, 2)}  # the same ranking, cut later

@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="synonym,phrase,damage: how often the spinner applies each family (stored with the weights)")
     parser.add_argument("--candidates-per-word", type=int, default=32,
                         help="single-word originals offered per input word (breadth against speed; not gridded)")
+    parser.add_argument("--candidates-per-suspect-word", type=int, default=128,
+                        help="the same for words the spin detector flags (not gridded)")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
 
@@ -96,7 +98,8 @@ def main(argv: list[str] | None = None) -> dict:
     rates = ChannelRates(*(float(x) for x in args.channel_rates.split(",")))
 
     trials = []
-    base = LatticeWeights(detector_floor=args.detector_floor, candidates_per_word=args.candidates_per_word)
+    base = LatticeWeights(detector_floor=args.detector_floor, candidates_per_word=args.candidates_per_word,
+                          candidates_per_suspect_word=args.candidates_per_suspect_word)
     backend = LatticeBackend(lm, base, vectors=vectors, rates=rates, detector=detector)
     grid = itertools.product(map(float, args.penalties.split(",")), map(float, args.channel_weights.split(",")),
                              context_weights, map(float, args.min_sentence_gains.split(",")), detector_weights)
