@@ -28,6 +28,9 @@ from .result import Edit
 from .text import Token, lm_form, tokenize
 
 
+SUSPECT_PROBABILITY = 0.5  # the detector's P(spun) from which a word gets candidates_per_suspect_word
+
+
 @dataclass
 class LatticeWeights:
     """Decoding weights; tuned on the validation split and stored in the model's mtfix.json."""
@@ -49,8 +52,8 @@ class LatticeWeights:
     # Single-word originals offered per input word, best by channel x corpus count first: breadth
     # against speed (64 instead of 32: +0.37 BLEU on the test split at about two thirds of the speed).
     candidates_per_word: int = 32
-    # ... and per word the spin detector says was spun (P >= 0.5): breadth where it is likely to pay.
-    # 0: as candidates_per_word.
+    # ... and per word the spin detector says was spun (P >= SUSPECT_PROBABILITY): breadth where it is
+    # likely to pay. 0: as candidates_per_word.
     candidates_per_suspect_word: int = 0
 
     def __post_init__(self) -> None:
@@ -189,7 +192,7 @@ class LatticeDecoder:
             # those below the floor go before anything else is computed for them.
             tokenized = [tokenize(sentence) for sentence in sentences]
             probabilities = self.detector.word_probabilities(sentences, tokenized)
-            lattices = [self.generator.candidates(sentence, tokens, frozenset(np.flatnonzero(p >= 0.5).tolist()))
+            lattices = [self.generator.candidates(sentence, tokens, frozenset(np.flatnonzero(p >= SUSPECT_PROBABILITY).tolist()))
                         for sentence, tokens, p in zip(sentences, tokenized, probabilities)]
             lattices = [(tokens, with_detector_scores(candidates, p, self.weights.detector_floor))
                         for (tokens, candidates), p in zip(lattices, probabilities)]

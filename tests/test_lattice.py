@@ -161,6 +161,11 @@ def test_detector_floor_drops_changes_the_detector_rules_out(backend):
     assert len([c for c in floored.decoder.candidates(sentence)[1] if c.is_keep]) == len(sentence.split()) + 1  # "." too
 
 
+def _synonyms(candidates, index):
+    """The single-word originals offered for token ``index``."""
+    return [c for c in candidates if c.kind == "synonym" and c.start == index and c.end == index + 1]
+
+
 def test_candidates_per_word_sets_the_breadth_of_the_search(backend):
     weights = LatticeWeights.from_settings({"lattice": {"candidates_per_word": 4, "change_penalty": 2.0}})
     narrow = LatticeBackend(backend.decoder.lm, weights, thesaurus=backend.thesaurus)
@@ -168,13 +173,10 @@ def test_candidates_per_word_sets_the_breadth_of_the_search(backend):
     _, wide_candidates = backend.decoder.candidates(sentence)
     _, narrow_candidates = narrow.decoder.candidates(sentence)
 
-    def synonyms(candidates, index):
-        return [c for c in candidates if c.kind == "synonym" and c.start == index and c.end == index + 1]
-
-    assert len(synonyms(narrow_candidates, 2)) == 4 < len(synonyms(wide_candidates, 2)) <= 32
+    assert len(_synonyms(narrow_candidates, 2)) == 4 < len(_synonyms(wide_candidates, 2)) <= 32
     # the narrow list is the head of the wide one (same ranking, cut earlier)
-    wide_words = {c.words for c in synonyms(wide_candidates, 2)}
-    assert {c.words for c in synonyms(narrow_candidates, 2)} <= wide_words
+    wide_words = {c.words for c in _synonyms(wide_candidates, 2)}
+    assert {c.words for c in _synonyms(narrow_candidates, 2)} <= wide_words
     with pytest.raises(ValueError, match="candidates_per_word"):
         LatticeWeights(candidates_per_word=0)
 
@@ -186,11 +188,8 @@ def test_words_the_detector_flags_get_more_candidates(backend):
     sentence = "The army released a navy operation."
     tokens = tokenize(sentence)
 
-    def synonyms(candidates, index):
-        return [c for c in candidates if c.kind == "synonym" and c.start == index and c.end == index + 1]
-
     _, plain = generator.candidates(sentence)
     _, flagged = generator.candidates(sentence, tokens, suspects=frozenset({2}))
-    assert len(synonyms(plain, 2)) == 4 and len(synonyms(flagged, 2)) == 12
-    assert synonyms(flagged, 4) == synonyms(plain, 4)  # unflagged words keep the narrow list
-    assert {c.words for c in synonyms(plain, 2)} <= {c.words for c in synonyms(flagged, 2)}  # the same ranking, cut later
+    assert len(_synonyms(plain, 2)) == 4 and len(_synonyms(flagged, 2)) == 12
+    assert _synonyms(flagged, 4) == _synonyms(plain, 4)  # unflagged words keep the narrow list
+    assert {c.words for c in _synonyms(plain, 2)} <= {c.words for c in _synonyms(flagged, 2)}  # the same ranking, cut later

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import lzma
-import shutil
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +12,7 @@ from datasets import Dataset, DatasetDict
 from transformers import TrainerControl
 
 from training.export_pairs import main as export_pairs
+from training.export_pairs import unpack
 from training.train import TrainingArguments, WallClockBudget, main, read_pairs, use_time_budget
 
 PAIRS = [
@@ -37,17 +36,9 @@ def saved_pairs(tmp_path: Path) -> Path:
     return path
 
 
-def _unpack(xz_dir: Path, out_dir: Path) -> Path:
-    out_dir.mkdir()
-    for packed in xz_dir.glob("*.jsonl.xz"):
-        with lzma.open(packed) as source, open(out_dir / packed.name.removesuffix(".xz"), "wb") as target:
-            shutil.copyfileobj(source, target)
-    return out_dir
-
-
 def test_exported_pairs_read_back_as_saved(saved_pairs: Path, tmp_path: Path) -> None:
     export_pairs([str(saved_pairs), str(tmp_path / "xz")])
-    pairs = read_pairs(_unpack(tmp_path / "xz", tmp_path / "jsonl"))
+    pairs = read_pairs(unpack(tmp_path / "xz", tmp_path / "jsonl"))
     saved = read_pairs(saved_pairs)
     for split in ("train", "validation", "test"):
         assert pairs[split]["source"] == saved[split]["source"]
@@ -58,7 +49,7 @@ def test_exported_pairs_read_back_as_saved(saved_pairs: Path, tmp_path: Path) ->
 
 def test_export_samples_the_train_split(saved_pairs: Path, tmp_path: Path) -> None:
     export_pairs([str(saved_pairs), str(tmp_path / "xz"), "--max-train-pairs", "7"])
-    pairs = read_pairs(_unpack(tmp_path / "xz", tmp_path / "jsonl"))
+    pairs = read_pairs(unpack(tmp_path / "xz", tmp_path / "jsonl"))
     assert (len(pairs["train"]), len(pairs["validation"])) == (7, 6)
 
 

@@ -26,17 +26,16 @@ def infill_noise(sentence: str, rng: random.Random, rate: float = 0.15, mean_spa
     """``sentence`` with spans of words (about ``rate`` of them) each replaced by one ``MASK``."""
     words = sentence.split(" ")
     budget = max(1, round(rate * len(words))) if len(words) > 2 else 0
-    masked = [False] * len(words)
+    masked: set[int] = set()
     for _ in range(4 * budget):  # a few tries: spans may overlap
-        if sum(masked) >= budget:
+        if len(masked) >= budget:
             break
-        length = min(budget - sum(masked), max(1, round(rng.expovariate(1 / mean_span))))
+        length = min(budget - len(masked), max(1, round(rng.expovariate(1 / mean_span))))
         start = rng.randrange(len(words))
-        for i in range(start, min(start + length, len(words))):
-            masked[i] = True
+        masked.update(range(start, min(start + length, len(words))))
     out: list[str] = []
-    for word, is_masked in zip(words, masked):
-        if not is_masked:
+    for i, word in enumerate(words):
+        if i not in masked:
             out.append(word)
         elif not out or out[-1] != MASK:
             out.append(MASK)

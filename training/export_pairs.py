@@ -5,7 +5,7 @@
 ``training.build_data`` saves a ``DatasetDict`` of about 1.7 GB; a lent GPU machine takes a few tens of MB with
 the working tree. Each line keeps what training reads: ``source``, ``target`` and the character spans of the
 spinner's ``edits``. The spun and the wire sentence of a pair share most of their text, so xz stores the second
-almost for free (about 50 bytes a pair). Unpack to ``{split}.jsonl`` and ``training.train.read_pairs`` reads it.
+almost for free (about 50 bytes a pair). ``unpack`` writes ``{split}.jsonl``, which ``training.train.read_pairs`` reads.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
+import shutil
 from pathlib import Path
 
 from datasets import Dataset, load_from_disk
 
-SPLITS = ("train", "validation", "test")
+from training.train import SPLITS
 
 
 def export_split(pairs: Dataset, path: Path) -> int:
@@ -29,6 +30,16 @@ def export_split(pairs: Dataset, path: Path) -> int:
                 spans = [{"start": edit["start"], "end": edit["end"]} for edit in edits]
                 out.write(json.dumps({"source": source, "target": target, "edits": spans}, ensure_ascii=False) + "\n")
     return len(pairs)
+
+
+def unpack(packed_dir: str | Path, out_dir: str | Path) -> Path:
+    """Decompress ``{split}.jsonl.xz`` of ``packed_dir`` into ``out_dir/{split}.jsonl`` (``read_pairs`` input)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        with lzma.open(Path(packed_dir) / f"{split}.jsonl.xz", "rb") as packed, open(out_dir / f"{split}.jsonl", "wb") as out:
+            shutil.copyfileobj(packed, out, 1 << 24)
+    return out_dir
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -45,18 +45,7 @@ print("torch", torch.__version__, "transformers", transformers.__version__, "dat
       "cuda", torch.cuda.is_available() and torch.cuda.get_device_name())
 EOF
 
-"$PYTHON" - "$PAIRS_DIR" "$WORK/pairs" <<'EOF'
-import lzma, shutil, sys
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-source, target = Path(sys.argv[1]), Path(sys.argv[2])
-target.mkdir(parents=True, exist_ok=True)
-def unpack(split):
-    with lzma.open(source / f"{split}.jsonl.xz", "rb") as f, open(target / f"{split}.jsonl", "wb") as out:
-        shutil.copyfileobj(f, out, 1 << 24)
-    return split
-print("unpacked", list(ThreadPoolExecutor(3).map(unpack, ["train", "validation", "test"])))
-EOF
+"$PYTHON" -c "from training.export_pairs import unpack; print('unpacked', unpack('$PAIRS_DIR', '$WORK/pairs'))"
 # One process builds the datasets cache first, so the four runs do not race to build it.
 "$PYTHON" -c "from training.train import read_pairs; print(read_pairs('$WORK/pairs'))"
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv 2>/dev/null
@@ -80,10 +69,9 @@ seq2seq() {  # name learning_rate [pairs_dir [extra train.py arguments]]
     --save_steps "$EVAL_STEPS" --max_eval_samples 1000 --max_predict_samples 2000 --train_sampling_strategy random \
     --max_train_minutes "${RUN_MINUTES:-$MINUTES}" $common "$@" > "$WORK/runs/$name.log" 2>&1
   echo "$name exited $?"
-  set -- "$name"
   # bfloat16, as bundled (export_model): half the size, and T5 activations overflow float16
-  [ "$PACK_MODELS" = 1 ] && [ -d "$WORK/runs/$1/model" ] && "$PYTHON" -c "from training.train import export_model; \
-    export_model('$WORK/runs/$1/model', '$WORK/runs/$1/model_bf16')"
+  [ "$PACK_MODELS" = 1 ] && [ -d "$WORK/runs/$name/model" ] && "$PYTHON" -c "from training.train import export_model; \
+    export_model('$WORK/runs/$name/model', '$WORK/runs/$name/model_bf16')"
 }
 pids=()
 case "${JOB:-models}" in
