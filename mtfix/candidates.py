@@ -130,17 +130,19 @@ class CandidateGenerator:
     # -- public -----------------------------------------------------------------------------------
 
     def candidates(self, sentence: str, tokens: list[Token] | None = None,
-                   suspects: frozenset[int] = frozenset()) -> tuple[list[Token], list[Candidate]]:
+                   suspects: frozenset[int] = frozenset(),
+                   unsuspected: frozenset[int] = frozenset()) -> tuple[list[Token], list[Candidate]]:
         """The tokens of ``sentence`` and every candidate span over them (keep candidates included).
 
         ``tokens``: ``tokenize(sentence)`` when the caller has it already. ``suspects``: indices of tokens
-        the spin detector flags, which get ``max_candidates_suspect`` single-word originals.
+        the spin detector flags, which get ``max_candidates_suspect`` single-word originals;
+        ``unsuspected``: tokens it clears, which get none (phrases over them are still proposed).
         """
         tokens = tokenize(sentence) if tokens is None else tokens
         protected = self._protected_indices(sentence, tokens)
         found: list[Candidate] = [Candidate(i, i + 1, (t.text,), 0.0, "keep") for i, t in enumerate(tokens)]
         for i, token in enumerate(tokens):
-            if i in protected or not token.is_word:
+            if i in protected or not token.is_word or i in unsuspected:
                 continue
             limit = self.max_candidates_suspect if i in suspects else self.max_candidates
             found.extend(self._word_candidates(i, token, limit))

@@ -23,6 +23,10 @@ from .text import Token
 DETECTOR_DIR = "detector"
 _PROBABILITY_FLOOR = 1e-4  # log-odds stay finite: a detector is never certain
 _CHUNK = 32  # sentences per encoder call
+# A detector trained with --original_words also predicts each word's original among the words of this
+# file (class i + 1 for line i); class OTHER_WORD is any other word.
+ORIGINALS_FILE = "originals.txt"
+OTHER_WORD = 0
 
 
 class SpinDetector:

@@ -192,7 +192,7 @@ class LatticeDecoder:
             # those below the floor go before anything else is computed for them.
             tokenized = [tokenize(sentence) for sentence in sentences]
             probabilities = self.detector.word_probabilities(sentences, tokenized)
-            lattices = [self.generator.candidates(sentence, tokens, frozenset(np.flatnonzero(p >= SUSPECT_PROBABILITY).tolist()))
+            lattices = [self.generator.candidates(sentence, tokens, *self._suspicion_sets(p))
                         for sentence, tokens, p in zip(sentences, tokenized, probabilities)]
             lattices = [(tokens, with_detector_scores(candidates, p, self.weights.detector_floor))
                         for (tokens, candidates), p in zip(lattices, probabilities)]
@@ -201,6 +201,16 @@ class LatticeDecoder:
         if self.vectors is not None and self.weights.context:
             lattices = [(tokens, self.vectors.with_context(tokens, candidates)) for tokens, candidates in lattices]
         return lattices
+
+    def _suspicion_sets(self, word_probabilities: np.ndarray) -> tuple[frozenset[int], frozenset[int]]:
+        """The tokens that get the wider candidate lists, and those whose single-word changes
+        ``with_detector_scores`` would drop under the floor anyway: most words of most sentences, so
+        not generating them halves the time spent on candidates."""
+        n = len(word_probabilities)
+        positions = np.arange(n)
+        single_word = SpinDetector.span_scores(word_probabilities, positions, positions + 1)
+        suspects = frozenset(np.flatnonzero(word_probabilities >= SUSPECT_PROBABILITY).tolist())
+        return suspects, frozenset(np.flatnonzero(~(single_word >= self.weights.detector_floor)).tolist())
 
     def nbest(self, sentence: str) -> tuple[list[Token], list[Path], list[Candidate]]:
         return self.nbest_many([sentence])[0]

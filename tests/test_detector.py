@@ -112,3 +112,47 @@ def test_train_detector_smoke_run_saves_a_model_mtfix_loads(tmp_path):
     detector = SpinDetector.load(final)  # float16 safetensors: numpy has no bfloat16
     tokens = tokenize(source)
     assert len(detector.word_probabilities([source], [tokens])[0]) == len(tokens)
+
+
+def test_original_labels_align_spun_words_with_the_wire_words():
+    from transformers import PreTrainedTokenizerFast
+
+    from training.train_detector import original_labels
+
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(DEFAULT_MODEL_DIR, local_files_only=True)
+    source = "Russia released a navy intervention in help of Assad."
+    target = "Russia launched a military intervention in support of Assad."
+    index = {"launched": 1, "military": 2, "russia": 3, "a": 4, "in": 5, "support": 6, "of": 7}
+    offsets = tokenizer(source, return_offsets_mapping=True)["offset_mapping"]
+    labels = original_labels(source, target, offsets, index)
+    by_word = {}
+    for (start, end), label in zip(offsets, labels):
+        if label != -100:
+            by_word[source[start:end].strip()] = label
+    # the first subword of each word carries its wire word; words outside the vocabulary are class 0
+    assert by_word.get("released") == 1 and by_word.get("Russia") == 3 and by_word.get("help") == 6
+    assert sum(label != -100 for label in labels) == len(source.rstrip(".").split())
+    assert 0 in labels  # "intervention", "Assad": another word
+
+
+def test_train_detector_with_original_words_saves_both_heads(tmp_path):
+    from datasets import Dataset, DatasetDict
+    from safetensors.numpy import load_file
+
+    from mtfix.detector import ORIGINALS_FILE
+    from training.train_detector import main
+
+    source, target = "Russia released a navy intervention in help of Assad.", "Russia launched a military intervention in support of Assad."
+    edits = [{"start": 7, "end": 15}, {"start": 18, "end": 22}, {"start": 39, "end": 43}]
+    rows = Dataset.from_dict({"source": [source] * 8, "target": [target] * 8, "edits": [edits] * 8})
+    pairs = tmp_path / "pairs"
+    DatasetDict({"train": rows, "validation": rows.select(range(2))}).save_to_disk(str(pairs))
+    final = main(["--dataset_dir", str(pairs), "--output_dir", str(tmp_path / "run"), "--hidden_size", "16",
+                  "--layers", "1", "--heads", "2", "--max_steps", "2", "--eval_steps", "2", "--save_steps", "2",
+                  "--per_device_train_batch_size", "4", "--torch_threads", "1", "--original_words", "6"])
+    words = (final / ORIGINALS_FILE).read_text(encoding="utf-8").split("\n")
+    assert len(words) == 6 and "launched" in words  # counted in the targets
+    weights = load_file(str(final / "model.safetensors"))
+    assert weights["originals.weight"].shape == (7, 16)
+    detector = SpinDetector.load(final)
+    assert len(detector.word_probabilities([source], [tokenize(source)])[0]) == len(tokenize(source))

@@ -2,7 +2,9 @@
 # One short session on a lent GPU (the `device` tool: 15 minutes in all, one command of at most 10): train the
 # spin detector at two widths and the small T5 at two learning rates side by side on the one GPU, each for a
 # wall-clock budget (--max_train_minutes), then pack the results into $OUT in pieces under 16 MB.
-# JOB=pretraining instead compares denoising pre-training (training/denoise.py) with none at equal compute.
+# JOB=pretraining instead compares denoising pre-training (training/denoise.py) with none at equal compute;
+# JOB=originals trains the detector with its original-word head (train_detector.py --original_words); JOB may
+# name several ("originals pretraining"), which then share the GPU.
 #
 #   bash training/gpu_run.sh            # on the GPU machine, from the repository root
 #
@@ -55,11 +57,14 @@ GPU_FLAGS=""
 common="--preprocessing_num_workers 4 --dataloader_num_workers 2 --save_total_limit 1 \
   --logging_steps 200 --per_device_train_batch_size $BATCH --per_device_eval_batch_size 512 $GPU_FLAGS"
 
-detector() {  # name hidden learning_rate
+detector() {  # name hidden learning_rate [extra train_detector.py arguments]
+  local name=$1 hidden=$2 lr=$3
+  shift 3
   timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train_detector --dataset_dir "$WORK/pairs" --tokenizer_dir mtfix/models/default \
-    --output_dir "$WORK/runs/$1" --hidden_size "$2" --heads 4 --layers 4 --learning_rate "$3" --warmup_steps 500 \
-    --eval_steps "$EVAL_STEPS" --save_steps "$EVAL_STEPS" --max_eval_samples 4000 --max_train_minutes "${RUN_MINUTES:-$MINUTES}" $common > "$WORK/runs/$1.log" 2>&1
-  echo "$1 exited $?"
+    --output_dir "$WORK/runs/$name" --hidden_size "$hidden" --heads 4 --layers 4 --learning_rate "$lr" --warmup_steps 500 \
+    --eval_steps "$EVAL_STEPS" --save_steps "$EVAL_STEPS" --max_eval_samples 4000 --max_train_minutes "${RUN_MINUTES:-$MINUTES}" \
+    $common "$@" > "$WORK/runs/$name.log" 2>&1
+  echo "$name exited $?"
 }
 seq2seq() {  # name learning_rate [pairs_dir [extra train.py arguments]]
   local name=$1 lr=$2 pairs=${3:-$WORK/pairs}
@@ -74,24 +79,37 @@ seq2seq() {  # name learning_rate [pairs_dir [extra train.py arguments]]
     export_model('$WORK/runs/$name/model', '$WORK/runs/$name/model_bf16')"
 }
 pids=()
-case "${JOB:-models}" in
-  models)  # the bundled T5 and detector, and a variant of each
-    runs="detector128 detector256 t5small_lr1e-3 t5small_lr2e-3"
-    detector detector128 128 1e-3 & pids+=($!)
-    detector detector256 256 5e-4 & pids+=($!)
-    seq2seq t5small_lr1e-3 1e-3 & pids+=($!)
-    seq2seq t5small_lr2e-3 2e-3 & pids+=($!)
-    ;;
-  pretraining)  # denoising pre-training (training/denoise.py) against none, at equal compute: 2 x MINUTES each
-    runs="finetune_only denoise pretrained_finetune"
-    PACK_MODELS=0  # scores and logs only: the models would take device time to bring back
-    RUN_MINUTES=$(awk "BEGIN {print 2 * $MINUTES}") seq2seq finetune_only 2e-3 & pids+=($!)
-    ( "$PYTHON" -m training.denoise "$WORK/pairs" "$WORK/denoise" > "$WORK/runs/denoise_data.log" 2>&1
-      seq2seq denoise 2e-3 "$WORK/denoise"
-      WARMUP=100 seq2seq pretrained_finetune 2e-3 "$WORK/pairs" --init_from "$WORK/runs/denoise/model" ) & pids+=($!)
-    ;;
-  *) echo "unknown JOB $JOB"; exit 2 ;;
-esac
+runs=""
+scores_only=""  # runs whose logs and scores come back without the model
+for job in ${JOB:-models}; do
+  case "$job" in
+    models)  # the bundled T5 and detector, and a variant of each
+      runs="$runs detector128 detector256 t5small_lr1e-3 t5small_lr2e-3"
+      detector detector128 128 1e-3 & pids+=($!)
+      detector detector256 256 5e-4 & pids+=($!)
+      seq2seq t5small_lr1e-3 1e-3 & pids+=($!)
+      seq2seq t5small_lr2e-3 2e-3 & pids+=($!)
+      ;;
+    originals)  # the detector with a head that predicts each word's original (ORIGINALS_FILE, if carried)
+      runs="$runs originals128 originals128_lr2e-3"
+      words=()
+      [ -f "$PAIRS_DIR/originals.txt" ] && words=(--originals_file "$PAIRS_DIR/originals.txt")
+      RUN_MINUTES=${ORIGINALS_MINUTES:-$MINUTES} detector originals128 128 1e-3 --original_words "${ORIGINAL_WORDS:-16384}" \
+        "${words[@]}" & pids+=($!)
+      RUN_MINUTES=${ORIGINALS_MINUTES:-$MINUTES} detector originals128_lr2e-3 128 2e-3 --original_words "${ORIGINAL_WORDS:-16384}" \
+        "${words[@]}" & pids+=($!)
+      ;;
+    pretraining)  # denoising pre-training (training/denoise.py) against none, at equal compute: 2 x MINUTES each
+      runs="$runs finetune_only denoise pretrained_finetune"
+      scores_only="$scores_only finetune_only denoise pretrained_finetune"
+      RUN_MINUTES=$(awk "BEGIN {print 2 * $MINUTES}") seq2seq finetune_only 2e-3 & pids+=($!)
+      ( "$PYTHON" -m training.denoise "$WORK/pairs" "$WORK/denoise" > "$WORK/runs/denoise_data.log" 2>&1
+        seq2seq denoise 2e-3 "$WORK/denoise"
+        WARMUP=100 seq2seq pretrained_finetune 2e-3 "$WORK/pairs" --init_from "$WORK/runs/denoise/model" ) & pids+=($!)
+      ;;
+    *) echo "unknown JOB $job"; exit 2 ;;
+  esac
+done
 wait "${pids[@]}"  # a plain `wait` would also wait for the log's tee, forever
 nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null
 
@@ -102,7 +120,7 @@ for run in $runs; do
   mkdir -p "pack/$run"
   cp "$run.log" "$run"/*.json "pack/$run/" 2>/dev/null
   last=$(ls -d "$run"/checkpoint-* 2>/dev/null | sort -V | tail -1)
-  if [ "$PACK_MODELS" != 1 ]; then :
+  if [ "$PACK_MODELS" != 1 ] || [[ " $scores_only " == *" $run "* ]]; then :
   elif [ -d "$run/model_bf16" ]; then cp -r "$run/model_bf16" "pack/$run/model"
   elif [ -d "$run/model" ]; then cp -r "$run/model" "pack/$run/"
   elif [ -n "$last" ]; then mkdir -p "pack/$run/model" && cp "$last"/*.json "$last"/model.safetensors "pack/$run/model/"; fi

@@ -10,7 +10,12 @@ question, *whether* a word was spun; the lattice adds its log-odds to every chan
 seq2seq model that must first discover copying.
 
 Labels come from the pairs' ``edits`` (character spans of the spun words in ``source``): a subword token
-overlapping an edit is 1, every other token 0. The tokenizer is the repair model's (``--tokenizer_dir``).
+overlapping an edit is 1, every other token 0.
+
+With ``--original_words N`` the encoder gets a second head that predicts, at the first subword of every
+word, which of the N most frequent news words (or "another word") the wire copy had there: the
+source and target words are aligned with difflib. The lattice uses it to *choose* among candidate
+originals with the whole sentence in view, where the 4-gram LM sees three words. The tokenizer is the repair model's (``--tokenizer_dir``).
 In the style of ``train.py``: argument dataclasses, ``DataCollatorForTokenClassification``, ``Trainer``,
 checkpoints, ``--resume``; validation reports token precision, recall and F1 of the spun class.
 The final model (``OUTPUT_DIR/model``) is saved in float16 to be bundled as ``<model dir>/detector``.
@@ -18,6 +23,8 @@ The final model (``OUTPUT_DIR/model``) is saved in float16 to be bundled as ``<m
 
 from __future__ import annotations
 
+import collections
+import difflib
 import json
 import logging
 import sys
@@ -26,9 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch import nn
 from transformers import (
     BertConfig,
     BertForTokenClassification,
+    BertModel,
+    BertPreTrainedModel,
     DataCollatorForTokenClassification,
     EvalPrediction,
     HfArgumentParser,
@@ -37,6 +47,11 @@ from transformers import (
     set_seed,
 )
 from transformers import TrainingArguments as HfTrainingArguments
+from transformers.modeling_outputs import TokenClassifierOutput
+
+from mtfix.detector import ORIGINALS_FILE, OTHER_WORD
+from mtfix.text import lm_form
+from mtfix.text import tokenize as word_tokens
 
 from training.train import find_checkpoint, read_pairs, time_budget_callbacks, use_time_budget
 
@@ -56,6 +71,10 @@ class DetectorArguments:
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N train pairs."})
     max_eval_samples: int | None = field(default=2000, metadata={"help": "Validate on the first N pairs."})
     preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for tokenizing."})
+    original_words: int = field(default=0, metadata={"help": "Also predict each word's original among this many "
+                                                            "words (0: detector only)."})
+    originals_file: str | None = field(default=None, metadata={"help": "The words, one a line, most frequent first "
+                                                                 "(default: counted in the train targets)."})
 
     def __post_init__(self):
         if self.hidden_size % self.heads:
@@ -94,6 +113,71 @@ def get_tokenizer(tokenizer_dir: str) -> PreTrainedTokenizerFast:
     return PreTrainedTokenizerFast.from_pretrained(tokenizer_dir, local_files_only=True)
 
 
+class DetectorWithOriginals(BertPreTrainedModel):
+    """The detector's encoder and head, plus a head over the original-word vocabulary
+    (``config.original_words`` classes, 0 for any other word) trained only where a word starts."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.originals = nn.Linear(config.hidden_size, config.original_words)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels=None, original_labels=None, **kwargs):
+        hidden = self.dropout(self.bert(input_ids, attention_mask=attention_mask).last_hidden_state)
+        logits = self.classifier(hidden)
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]).float(), labels.view(-1))
+            if original_labels is not None:
+                at_words = original_labels != -100  # the big head runs only where it is trained
+                word_logits = self.originals(hidden[at_words]).float()
+                loss = loss + nn.functional.cross_entropy(word_logits, original_labels[at_words])
+        return TokenClassifierOutput(loss=loss, logits=logits)
+
+
+class CollatorWithOriginals(DataCollatorForTokenClassification):
+    def torch_call(self, features):
+        originals = [feature.pop("original_labels") for feature in features]
+        batch = super().torch_call(features)
+        length = batch["input_ids"].shape[1]
+        batch["original_labels"] = torch.tensor([o + [-100] * (length - len(o)) for o in originals], dtype=torch.long)
+        return batch
+
+
+def count_original_words(targets, size: int) -> list[str]:
+    """The ``size`` most frequent word forms (``lm_form``) of ``targets``, most frequent first."""
+    counts = collections.Counter(lm_form(t.text) for target in targets for t in word_tokens(target) if t.is_word)
+    return [word for word, _ in counts.most_common(size)]
+
+
+def original_labels(source: str, target: str, offsets: list[tuple[int, int]], index: dict[str, int]) -> list[int]:
+    """Per subword token: the vocabulary id of the wire word at the source word starting there
+    (``OTHER_WORD`` outside the vocabulary), -100 elsewhere. Words of a replaced stretch pair off in
+    order; an unequal stretch labels only its first word (the lattice scores a candidate by its first)."""
+    source_words, target_words = word_tokens(source), word_tokens(target)
+    matcher = difflib.SequenceMatcher(None, [t.text.lower() for t in source_words],
+                                      [t.text.lower() for t in target_words], autojunk=False)
+    aligned: dict[int, str] = {}
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            aligned.update((i1 + k, target_words[j1 + k].text) for k in range(i2 - i1))
+        elif tag == "replace":
+            aligned[i1] = target_words[j1].text
+    owner = [-1] * (len(source) + 1)
+    for position, (start, end) in enumerate(offsets):
+        for char in range(start, end):
+            if owner[char] == -1:
+                owner[char] = position
+    labels = [-100] * len(offsets)
+    for i, word in enumerate(source_words):
+        if word.is_word and i in aligned and owner[word.start] >= 0 and labels[owner[word.start]] == -100:
+            labels[owner[word.start]] = index.get(lm_form(aligned[i]), OTHER_WORD)
+    return labels
+
+
 def get_model(args: DetectorArguments, tokenizer: PreTrainedTokenizerFast) -> BertForTokenClassification:
     config = BertConfig(
         vocab_size=len(tokenizer), hidden_size=args.hidden_size, num_hidden_layers=args.layers,
@@ -102,6 +186,9 @@ def get_model(args: DetectorArguments, tokenizer: PreTrainedTokenizerFast) -> Be
         hidden_act="relu",  # mtfix.detector runs the encoder in numpy, which has no erf for GELU
         id2label={0: "kept", 1: "spun"}, label2id={"kept": 0, "spun": 1},
     )
+    if args.original_words:
+        config.original_words = args.original_words + 1  # + OTHER_WORD
+        return DetectorWithOriginals(config)
     return BertForTokenClassification(config)
 
 
@@ -117,9 +204,13 @@ def token_labels(offsets: list[tuple[int, int]], edits: list[dict]) -> list[int]
     return labels
 
 
-def tokenize(batch: dict, tokenizer: PreTrainedTokenizerFast, max_length: int) -> dict:
+def tokenize(batch: dict, tokenizer: PreTrainedTokenizerFast, max_length: int, originals: dict[str, int] | None = None) -> dict:
     encoded = tokenizer(batch["source"], truncation=True, max_length=max_length, return_offsets_mapping=True)
-    encoded["labels"] = [token_labels(offsets, edits) for offsets, edits in zip(encoded.pop("offset_mapping"), batch["edits"])]
+    offsets = encoded.pop("offset_mapping")
+    encoded["labels"] = [token_labels(o, edits) for o, edits in zip(offsets, batch["edits"])]
+    if originals is not None:
+        encoded["original_labels"] = [original_labels(source, target, o, originals)
+                                      for source, target, o in zip(batch["source"], batch["target"], offsets)]
     return encoded
 
 
@@ -154,15 +245,25 @@ def main(argv: list[str] | None = None) -> Path:
     if args.max_eval_samples:
         validation = validation.select(range(min(args.max_eval_samples, len(validation))))
     columns = train.column_names
+    words = None
+    if args.original_words:
+        if args.originals_file:
+            words = Path(args.originals_file).read_text(encoding="utf-8").split("\n")[: args.original_words]
+        else:
+            words = count_original_words(train.select(range(min(len(train), 300_000)))["target"], args.original_words)
+    originals = None if words is None else {word: i + 1 for i, word in enumerate(words)}  # 0: OTHER_WORD
     options = {"batched": True, "num_proc": args.preprocessing_num_workers,
-               "fn_kwargs": {"tokenizer": tokenizer, "max_length": args.max_length}}
+               "fn_kwargs": {"tokenizer": tokenizer, "max_length": args.max_length, "originals": originals}}
     train = train.map(tokenize, remove_columns=columns, **options)
     validation = validation.map(tokenize, remove_columns=validation.column_names, **options)
 
+    if words:
+        training_args.label_names = ["labels"]  # validation metrics are the detector's; the word head adds to the loss
     model = get_model(args, tokenizer)
     logger.info("Detector: %.2fM parameters, %d train sentences", model.num_parameters() / 1e6, len(train))
     trainer = Trainer(model=model, args=training_args, train_dataset=train, eval_dataset=validation,
-                      data_collator=DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
+                      data_collator=(CollatorWithOriginals if words else DataCollatorForTokenClassification)(
+                          tokenizer, pad_to_multiple_of=8),
                       compute_metrics=compute_metrics, callbacks=time_budget_callbacks(training_args))
     begin = time.time()
     trainer.train(resume_from_checkpoint=checkpoint)
@@ -170,6 +271,8 @@ def main(argv: list[str] | None = None) -> Path:
     final = output_dir / FINAL_MODEL_DIR
     trainer.model.to(torch.float16).save_pretrained(final)  # numpy (mtfix.detector) has no bfloat16
     tokenizer.save_pretrained(final)
+    if words is not None:
+        (final / ORIGINALS_FILE).write_text("\n".join(words), encoding="utf-8")
     summary = {"steps": trainer.state.global_step, "wall_seconds": time.time() - begin,
                "parameters": model.num_parameters(), "train_sentences": len(train),
                "validation": {k: float(v) for k, v in metrics.items()}}
