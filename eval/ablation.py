@@ -4,7 +4,7 @@
 
 Systems: the identity baseline (input left as is), free seq2seq generation, the candidate lattice
 scored by channel + news LM, the same with the word-vector context score, then with the spin
-detector's log-odds (when the model has one), and the full system with seq2seq n-best rescoring
+detector's log-odds (when the model has one) and its original-word head's choice, and the full system with seq2seq n-best rescoring
 (when its weight is above 0, or ``--seq2seq-weight``). Input
 sets: the synthetic test split (spun by our spinner), the seed article (spun by a real spinner we
 never imitated directly) and clean test sentences given as input (over-correction).
@@ -61,11 +61,13 @@ def get_systems(model: str | None, seq2seq_weight: float | None) -> dict[str, Re
     systems: dict[str, Repairer | None] = {
         "identity": None,
         "free seq2seq": Repairer(model, device="cpu", mode="free", min_confidence=0.0),
-        "lattice: channel + LM": lattice_variant(model, context=0.0, detector=0.0, seq2seq=0.0),
-        "lattice: channel + LM + context vectors": lattice_variant(model, detector=0.0, seq2seq=0.0),
+        "lattice: channel + LM": lattice_variant(model, context=0.0, detector=0.0, choice=0.0, seq2seq=0.0),
+        "lattice: channel + LM + context vectors": lattice_variant(model, detector=0.0, choice=0.0, seq2seq=0.0),
     }
     if default.backend.decoder.detector is not None:  # the model has a spin detector with a weight above 0
-        systems["lattice: + spin detector"] = lattice_variant(model, seq2seq=0.0)
+        systems["lattice: + spin detector"] = lattice_variant(model, choice=0.0, seq2seq=0.0)
+    if default.backend.weights.choice > 0:
+        systems["lattice: + its original-word head"] = lattice_variant(model, seq2seq=0.0)
     weight = default.backend.weights.seq2seq if seq2seq_weight is None else seq2seq_weight
     if weight > 0:  # the stored weight is 0 when rescoring did not pay; --seq2seq-weight shows it anyway
         systems[f"full: + seq2seq n-best rescoring (weight {weight:g})"] = lattice_variant(model, seq2seq=weight)

@@ -61,6 +61,9 @@ class Candidate(NamedTuple):
     context: float = 0.0
     # The spin detector's log-odds that the span was spun (set by the lattice; 0 without a detector).
     spun: float = 0.0
+    # Its original-word head's log-odds that the wire copy had this candidate's first word rather than
+    # the observed one (0 without that head).
+    choice: float = 0.0
 
     @property
     def is_keep(self) -> bool:
@@ -68,10 +71,10 @@ class Candidate(NamedTuple):
 
     # Positional rebuilds: NamedTuple._replace is 4x slower, and these run for every change of every sentence.
     def with_context(self, value: float) -> "Candidate":
-        return Candidate(self.start, self.end, self.words, self.channel, self.kind, value, self.spun)
+        return Candidate(self.start, self.end, self.words, self.channel, self.kind, value, self.spun, self.choice)
 
-    def with_spun(self, value: float) -> "Candidate":
-        return Candidate(self.start, self.end, self.words, self.channel, self.kind, self.context, value)
+    def with_detector(self, spun: float, choice: float = 0.0) -> "Candidate":
+        return Candidate(self.start, self.end, self.words, self.channel, self.kind, self.context, spun, choice)
 
 
 def change_spans(candidates: list[Candidate]) -> tuple[list[int], np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from .detector import DETECTOR_DIR, SpinDetector
 from .lattice import LatticeDecoder, LatticeWeights, Suspicion, keep_candidates, render, sigmoid
 from .lexicon import Thesaurus
 from .lm import NgramLM
-from .model import LoadedModel, ModelNotFoundError
+from .model import LoadedModel, ModelLoadError, ModelNotFoundError
 from .result import Edit
 
 LM_FILE = "lm.safetensors"
@@ -59,12 +59,15 @@ class LatticeBackend:
         vectors = WordVectors.load(vectors_path) if vectors_path.is_file() else None
         weights = LatticeWeights.from_settings(loaded.settings)
         detector = None
-        if weights.detector:  # the weights were tuned with the detector: without it the repair would differ
+        if weights.detector or weights.choice:  # tuned with the detector: without it the repair would differ
             detector_path = loaded.path / DETECTOR_DIR
             if not detector_path.is_dir():
                 raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {DETECTOR_DIR}/ (the spin "
                                          f"detector that its mtfix.json weights with {weights.detector:g})")
             detector = SpinDetector.load(detector_path)
+            if weights.choice and not detector.has_original_words:
+                raise ModelLoadError(f"{detector_path} has no original-word head, which the model's mtfix.json "
+                                     f"weights with choice {weights.choice:g}")
         return cls(NgramLM.load(lm_path), weights, rescorer or loaded, vectors=vectors,
                    rates=ChannelRates.from_settings(loaded.settings), detector=detector)
 

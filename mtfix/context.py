@@ -61,7 +61,12 @@ class WordVectors:
     # -- scoring ----------------------------------------------------------------------------------
 
     def with_context(self, tokens: list[Token], candidates: list[Candidate]) -> list[Candidate]:
-        """``candidates`` with their context score set (0 for keeps and where a side has no vector).
+        """``candidates`` with their context score set (see ``context_scores``)."""
+        scores = self.context_scores(tokens, candidates)
+        return [c if c.is_keep else c.with_context(value) for c, value in zip(candidates, scores.tolist())]
+
+    def context_scores(self, tokens: list[Token], candidates: list[Candidate]) -> np.ndarray:
+        """The context score of each candidate (0 for keeps and where a side has no vector).
 
         All changes of a sentence are scored in a few matrix operations: this runs for every
         sentence the lattice decodes.
@@ -69,8 +74,9 @@ class WordVectors:
         token_ids = np.fromiter(map(self._row, (t.text for t in tokens)), dtype=np.int64, count=len(tokens))
         known = token_ids >= 0
         changes, starts, ends = change_spans(candidates)
+        scores = np.zeros(len(candidates))
         if known.sum() < 2 or not changes:
-            return candidates
+            return scores
         token_vectors = np.where(known[:, None], self.vectors[np.maximum(token_ids, 0)], 0.0)
         # Prefix sums give every span's vector sum and known-word count in one subtraction.
         vector_prefix = np.vstack([np.zeros((1, self.vectors.shape[1]), dtype=np.float32), np.cumsum(token_vectors, axis=0)])
@@ -95,11 +101,8 @@ class WordVectors:
         original_fit = np.bincount(owner, weights=dots, minlength=len(rows)) / np.maximum(original_known, 1)
         scorable = span_ok[span_of] & (original_known > 0)
         fit = original_fit - observed_fit[span_of]
-        scored = list(candidates)
-        for i, ok, value in zip(changes, scorable.tolist(), fit.tolist()):
-            if ok:
-                scored[i] = candidates[i].with_context(value)
-        return scored
+        scores[np.array(changes)[scorable]] = fit[scorable]
+        return scores
 
     def _row(self, text: str) -> int:
         """The vector row of one token, -1 where it has none (punctuation, rare words); cached, since

@@ -12,13 +12,15 @@ enough, and the lattice path stays free of torch (quick start-up, safe to fork i
 
 from __future__ import annotations
 
+import itertools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .candidates import Candidate, change_spans
-from .text import Token
+from .text import Token, lm_form
 
 DETECTOR_DIR = "detector"
 _PROBABILITY_FLOOR = 1e-4  # log-odds stay finite: a detector is never certain
@@ -29,17 +31,61 @@ ORIGINALS_FILE = "originals.txt"
 OTHER_WORD = 0
 
 
-class SpinDetector:
-    """A BERT (ReLU, post-layer-norm) token classifier with labels 0 "kept", 1 "spun"."""
+QUANTIZED_SUFFIX = ".row_scale"  # "<name>.row_scale" beside an int8 "<name>": value = int8 x scale of its row
 
-    def __init__(self, weights: dict[str, np.ndarray], config: dict, tokenizer):
+
+def quantized(weights: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
+    """``weights`` with the 2-D tensors ``names`` stored as int8 with one float16 scale per row (the
+    wide word tables: half the bytes of float16, and a row's values share a range)."""
+    out = dict(weights)
+    for name in names:
+        value = weights[name].astype(np.float32)
+        scale = np.maximum(np.abs(value).max(axis=1, keepdims=True), 1e-8) / 127.0
+        out[name] = np.clip(np.round(value / scale), -127, 127).astype(np.int8)
+        out[name + QUANTIZED_SUFFIX] = scale.astype(np.float16)
+    return out
+
+
+def dequantized(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The inverse of ``quantized`` (float32 where a tensor was int8); other tensors as they are."""
+    out = {name: value for name, value in weights.items() if not name.endswith(QUANTIZED_SUFFIX)}
+    for name, scale in weights.items():
+        if name.endswith(QUANTIZED_SUFFIX):
+            base = name[: -len(QUANTIZED_SUFFIX)]
+            out[base] = weights[base].astype(np.float32) * scale.astype(np.float32)
+    return out
+
+
+@dataclass
+class Reading:
+    """What the detector read in one sentence, per mtfix token."""
+
+    spun: np.ndarray  # P(spun) of each token
+    # The encoder's output at each token's first subword (tokens, hidden), for the original-word head;
+    # None without that head. Zero where the sentence was cut at max_length subwords.
+    states: np.ndarray | None = None
+
+
+class SpinDetector:
+    """A BERT (ReLU, post-layer-norm) token classifier with labels 0 "kept", 1 "spun"; optionally with a
+    second head over original words (``training/train_detector.py --original_words``)."""
+
+    def __init__(self, weights: dict[str, np.ndarray], config: dict, tokenizer, original_words: list[str] | None = None):
         if config.get("hidden_act") != "relu" or config.get("num_labels", 2) != 2:
             raise ValueError("the spin detector must be a 2-label BERT with ReLU activations")
         # Linear weights are stored transposed and contiguous, and applied to 2-D activations: a 3-D
         # matmul with a transposed view runs far from BLAS speed (24 ms against about 1 for a batch).
+        # The original-word head stays (words, hidden): only the rows of candidate words are read.
+        weights = dequantized(weights)
         self.w = {name: np.ascontiguousarray(value.astype(np.float32).T if name.endswith(".weight") and value.ndim == 2
-                                             and "embeddings" not in name else value.astype(np.float32))
+                                             and "embeddings" not in name and not name.startswith("originals.")
+                                             else value.astype(np.float32))
                   for name, value in weights.items()}
+        self.original_index: dict[str, int] | None = None
+        if "originals.weight" in self.w:
+            if original_words is None or len(original_words) + 1 != len(self.w["originals.weight"]):
+                raise ValueError(f"the original-word head needs {ORIGINALS_FILE} with one word per class but {OTHER_WORD}")
+            self.original_index = {word: i + 1 for i, word in enumerate(original_words)}
         self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -64,17 +110,27 @@ class SpinDetector:
             raise ModelNotFoundError(f"spin detector {path} is missing: {', '.join(missing)}")
         try:
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-            return cls(load_file(str(path / "model.safetensors")), config, Tokenizer.from_file(str(tokenizer)))
+            words_file = path / ORIGINALS_FILE
+            words = words_file.read_text(encoding="utf-8").split("\n") if words_file.is_file() else None
+            return cls(load_file(str(path / "model.safetensors")), config, Tokenizer.from_file(str(tokenizer)), words)
         except Exception as error:  # json, safetensors (bfloat16 has no numpy type), tokenizers, a wrong shape
             from .model import ModelLoadError
 
-            raise ModelLoadError(f"cannot load the spin detector in {path} (float16 or float32 safetensors of a "
+            raise ModelLoadError(f"cannot load the spin detector in {path} (float16, float32 or row-scaled int8 safetensors of a "
                                  f"ReLU BERT token classifier): {type(error).__name__}: {error}") from error
 
     # -- the encoder ------------------------------------------------------------------------------
 
+    @property
+    def has_original_words(self) -> bool:
+        return self.original_index is not None
+
     def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(batch, length, 2) token logits for padded ``ids`` (``mask`` 1 on real tokens)."""
+        return self._linear(self.states(ids, mask), "classifier")
+
+    def states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(batch, length, hidden): the encoder's output."""
         w = self.w
         batch, length = ids.shape
         x = (w["bert.embeddings.word_embeddings.weight"][ids] + w["bert.embeddings.position_embeddings.weight"][:length]
@@ -97,7 +153,7 @@ class SpinDetector:
             x = self._norm(self._linear(attended, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
             inner = np.maximum(self._linear(x, p + "intermediate.dense"), 0.0)
             x = self._norm(self._linear(inner, p + "output.dense") + x, p + "output.LayerNorm")
-        return self._linear(x, "classifier")
+        return x
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         weight = self.w[name + ".weight"]  # (in, out)
@@ -113,10 +169,16 @@ class SpinDetector:
     def word_probabilities(self, sentences: list[str], tokens: list[list[Token]]) -> list[np.ndarray]:
         """For each sentence, P(spun) of each of its ``tokens`` (mtfix.text tokens): the highest of the
         subword tokens it overlaps; 0 where the sentence was cut at ``max_length`` subwords."""
+        return [reading.spun for reading in self.read(sentences, tokens)]
+
+    def read(self, sentences: list[str], tokens: list[list[Token]]) -> list[Reading]:
+        """P(spun) of each token of each sentence (see ``word_probabilities``) and, with the original-word
+        head, the encoder state at each token's first subword."""
         if not sentences:
             return []
         encodings = self.tokenizer.encode_batch(sentences)
         spun: list[list[float]] = [[] for _ in sentences]
+        states: list[np.ndarray | None] = [None for _ in sentences]
         # Runs of similar length share a padded matrix: attention costs length squared, padding too.
         by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         for first in range(0, len(by_length), _CHUNK):
@@ -127,18 +189,35 @@ class SpinDetector:
             for row, i in enumerate(rows):
                 ids[row, :len(encodings[i].ids)] = encodings[i].ids
                 mask[row, :len(encodings[i].ids)] = 1
-            logits = self.logits(ids, mask)
+            hidden = self.states(ids, mask)
+            logits = self._linear(hidden, "classifier")
             probabilities = 1.0 / (1.0 + np.exp(logits[..., 0] - logits[..., 1]))
             for row, i in enumerate(rows):
                 spun[i] = probabilities[row, :len(encodings[i].ids)].tolist()
+                if self.has_original_words:
+                    states[i] = hidden[row, :len(encodings[i].ids)]
         found = []
-        for sentence, encoding, words, token_spun in zip(sentences, encodings, tokens, spun):
+        for sentence, encoding, words, token_spun, token_states in zip(sentences, encodings, tokens, spun, states):
             per_char = np.zeros(len(sentence) + 1)
-            for (start, end), probability in zip(encoding.offsets, token_spun):
+            first_subword = np.full(len(sentence) + 1, -1, dtype=np.int64)
+            for position, ((start, end), probability) in enumerate(zip(encoding.offsets, token_spun)):
                 if end > start:
                     per_char[start:end] = np.maximum(per_char[start:end], probability)
-            found.append(np.array([per_char[t.start:t.end].max(initial=0.0) for t in words]))
+                    first_subword[start:end] = np.where(first_subword[start:end] < 0, position, first_subword[start:end])
+            reading = Reading(np.array([per_char[t.start:t.end].max(initial=0.0) for t in words]))
+            if token_states is not None:
+                at = first_subword[[t.start for t in words]] if words else np.zeros(0, dtype=np.int64)
+                reading.states = np.where((at >= 0)[:, None], token_states[np.maximum(at, 0)], 0.0).astype(np.float32)
+            found.append(reading)
         return found
+
+    def original_logits(self, states: np.ndarray, words: list[str]) -> np.ndarray:
+        """The original-word head's logit for ``words[i]`` at token state ``states[i]`` (words outside its
+        vocabulary share one class): only the rows of the words asked for are read."""
+        index = self.original_index
+        assert index is not None, "this detector has no original-word head"
+        rows = np.fromiter((index.get(lm_form(w), OTHER_WORD) for w in words), dtype=np.int64, count=len(words))
+        return np.einsum("ij,ij->i", states, self.w["originals.weight"][rows]) + self.w["originals.bias"][rows]
 
     @staticmethod
     def span_scores(word_probabilities: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -153,13 +232,40 @@ class SpinDetector:
         return best - (kept_prefix[ends] - kept_prefix[starts])
 
 
-def with_detector_scores(candidates: list[Candidate], word_probabilities: np.ndarray, floor: float) -> list[Candidate]:
-    """``candidates`` with each change's detector log-odds (:meth:`SpinDetector.span_scores`), without
-    the changes scoring below ``floor``."""
+def with_detector_scores(candidates: list[Candidate], reading: Reading, floor: float,
+                         detector: SpinDetector | None = None) -> list[Candidate]:
+    """``candidates`` with their detector scores set (see ``detector_scores``), those under ``floor`` dropped."""
+    kept, spun, choice = detector_scores(candidates, reading, floor, detector)
+    return [c if c.is_keep else c.with_detector(s, h) for c, s, h in zip(kept, spun.tolist(), choice.tolist())]
+
+
+def detector_scores(candidates: list[Candidate], reading: Reading, floor: float,
+                    detector: SpinDetector | None = None) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
+    """The candidates whose detector log-odds (:meth:`SpinDetector.span_scores`) reach ``floor`` (keeps
+    always), and for each of them those log-odds and, with ``detector``'s original-word head, its choice
+    score: ln P(the wire copy had its first word | one of the changes starting there did) + ln(their
+    number), a softmax of the head's logits over the changes that start at the same token, centred on a
+    uniform choice (0 for keeps and without the head).
+
+    The head is not asked whether to change (a spun word's original is spread over many words, so it
+    mostly predicts the observed word); the other head answers that, and this one chooses.
+    """
     changes, starts, ends = change_spans(candidates)
     if not changes:
-        return candidates
-    scored: list[Candidate | None] = list(candidates)
-    for i, value in zip(changes, SpinDetector.span_scores(word_probabilities, starts, ends).tolist()):
-        scored[i] = candidates[i].with_spun(value) if value >= floor else None
-    return [c for c in scored if c is not None]
+        return candidates, np.zeros(len(candidates)), np.zeros(len(candidates))
+    spun = SpinDetector.span_scores(reading.spun, starts, ends)
+    keep = spun >= floor
+    choice = np.zeros(len(changes))
+    if detector is not None and reading.states is not None and keep.any():
+        logits = detector.original_logits(reading.states[starts[keep]], [candidates[i].words[0] for i in np.array(changes)[keep]])
+        _, group = np.unique(starts[keep], return_inverse=True)
+        best = np.full(group.max() + 1, -np.inf)
+        np.maximum.at(best, group, logits)
+        total = np.zeros(len(best))
+        np.add.at(total, group, np.exp(logits - best[group]))
+        choice[keep] = logits - best[group] - np.log(total[group]) + np.log(np.bincount(group)[group])
+    survives = np.ones(len(candidates), dtype=bool)
+    survives[np.array(changes)[~keep]] = False
+    all_spun, all_choice = np.zeros(len(candidates)), np.zeros(len(candidates))
+    all_spun[changes], all_choice[changes] = spun, choice
+    return list(itertools.compress(candidates, survives.tolist())), all_spun[survives], all_choice[survives]

@@ -4,6 +4,7 @@ Every path through the lattice rebuilds the sentence from the input's own tokens
 candidates of :mod:`mtfix.candidates`. A path is scored as a noisy channel,
 
     lm * ln P_LM(output) + channel * sum ln P(observed | original) - change_penalty * (#changes)
+    + context, detector and choice scores of the changes (word vectors, the spin detector's heads)
     [+ seq2seq * ln P_seq2seq(output | input) on the n-best]
 
 so a word changes only when the news language model (and the seq2seq rescorer, when the model has
@@ -22,7 +23,7 @@ import numpy as np
 
 from .candidates import Candidate, CandidateGenerator
 from .context import WordVectors
-from .detector import SpinDetector, with_detector_scores
+from .detector import SpinDetector, detector_scores
 from .lm import ID_BITS, NgramLM
 from .result import Edit
 from .text import Token, lm_form, tokenize
@@ -39,6 +40,8 @@ class LatticeWeights:
     channel: float = 1.0
     context: float = 0.0
     detector: float = 0.0
+    # The detector's original-word head: log-odds that the wire copy had a change's first word.
+    choice: float = 0.0
     # Changes the detector gives log-odds below this are not searched at all (a speed knob: they
     # almost never win once the detector's weight counts against them).
     detector_floor: float = -math.inf
@@ -79,13 +82,15 @@ class Path:
     seq2seq_score: float = 0.0
     context_score: float = 0.0
     detector_score: float = 0.0
+    choice_score: float = 0.0
 
     @classmethod
     def along(cls, candidates: list[Candidate], lm_score: float) -> "Path":
         """The path through ``candidates`` with its changes' channel, context and detector scores summed."""
         changes = [c for c in candidates if not c.is_keep]
         return cls(list(candidates), lm_score, sum(c.channel for c in changes),
-                   context_score=sum(c.context for c in changes), detector_score=sum(c.spun for c in changes))
+                   context_score=sum(c.context for c in changes), detector_score=sum(c.spun for c in changes),
+                   choice_score=sum(c.choice for c in changes))
 
     @property
     def changes(self) -> list[Candidate]:
@@ -93,7 +98,8 @@ class Path:
 
     def total(self, weights: LatticeWeights) -> float:
         return (weights.lm * self.lm_score + weights.channel * self.channel_score + weights.context * self.context_score
-                + weights.detector * self.detector_score - weights.change_penalty * len(self.changes)
+                + weights.detector * self.detector_score + weights.choice * self.choice_score
+                - weights.change_penalty * len(self.changes)
                 + weights.seq2seq * self.seq2seq_score)
 
 
@@ -141,6 +147,7 @@ class _CandidateTable:
     channel: np.ndarray  # float64
     context: np.ndarray  # float64
     spun: np.ndarray  # float64
+    choice: np.ndarray  # float64
     change: np.ndarray  # float64: 0 for a keep candidate, 1 for a change
     first: np.ndarray  # int64 (sentences, longest + 1): index of the first candidate starting at a position
     count: np.ndarray  # int64 (sentences, longest + 1): how many candidates start there
@@ -187,19 +194,25 @@ class LatticeDecoder:
         return self.candidates_many([sentence])[0]
 
     def candidates_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Candidate]]]:
-        if self.detector is not None and self.weights.detector:
-            # One encoder call for the batch; each change gets the log-odds that its span was spun, and
-            # those below the floor go before anything else is computed for them.
-            tokenized = [tokenize(sentence) for sentence in sentences]
-            probabilities = self.detector.word_probabilities(sentences, tokenized)
-            lattices = [self.generator.candidates(sentence, tokens, *self._suspicion_sets(p))
-                        for sentence, tokens, p in zip(sentences, tokenized, probabilities)]
-            lattices = [(tokens, with_detector_scores(candidates, p, self.weights.detector_floor))
-                        for (tokens, candidates), p in zip(lattices, probabilities)]
-        else:
-            lattices = [self.generator.candidates(sentence) for sentence in sentences]
-        if self.vectors is not None and self.weights.context:
-            lattices = [(tokens, self.vectors.with_context(tokens, candidates)) for tokens, candidates in lattices]
+        tokenized = [tokenize(sentence) for sentence in sentences]
+        use_detector = self.detector is not None and (self.weights.detector or self.weights.choice)
+        use_context = self.vectors is not None and self.weights.context
+        # One encoder call for the batch; each change gets the log-odds that its span was spun, and
+        # those below the floor go before anything else is computed for them.
+        readings = self.detector.read(sentences, tokenized) if use_detector else [None] * len(sentences)
+        original_head = self.detector if self.weights.choice else None
+        lattices = []
+        for sentence, tokens, reading in zip(sentences, tokenized, readings):
+            if reading is None:
+                candidates = self.generator.candidates(sentence, tokens)[1]
+                spun = choice = np.zeros(len(candidates))
+            else:
+                candidates = self.generator.candidates(sentence, tokens, *self._suspicion_sets(reading.spun))[1]
+                candidates, spun, choice = detector_scores(candidates, reading, self.weights.detector_floor, original_head)
+            context = self.vectors.context_scores(tokens, candidates) if use_context else np.zeros(len(candidates))
+            # Each change is rebuilt once with all its scores: hundreds per sentence.
+            lattices.append((tokens, [c if c.is_keep else Candidate(c.start, c.end, c.words, c.channel, c.kind, x, s, h)
+                                      for c, x, s, h in zip(candidates, context.tolist(), spun.tolist(), choice.tolist())]))
         return lattices
 
     def _suspicion_sets(self, word_probabilities: np.ndarray) -> tuple[frozenset[int], frozenset[int]]:
@@ -296,6 +309,7 @@ class LatticeDecoder:
             channel=column("channel", np.float64),
             context=column("context", np.float64),
             spun=column("spun", np.float64),
+            choice=column("choice", np.float64),
             change=(~column("is_keep", bool)).astype(np.float64),
             first=first.reshape(len(lattices), positions),
             count=count.reshape(len(lattices), positions),
@@ -341,6 +355,7 @@ class LatticeDecoder:
         score = score + w.channel * table.channel[candidate]
         score = score + w.context * table.context[candidate]
         score = score + w.detector * table.spun[candidate]
+        score = score + w.choice * table.choice[candidate]
         score = score - w.change_penalty * table.change[candidate]
         return _Hyps(hyps.sentence[rows], state, score, expansions_so_far + np.arange(total, dtype=np.int64),
                      indices[rows], candidate, lm_step)
@@ -387,14 +402,15 @@ class LatticeDecoder:
                 index = parents[index]
             steps.reverse()
             chosen = [table.candidates[candidates[i]] for i in steps]
-            lm_score = channel_score = context_score = detector_score = 0.0
+            lm_score = channel_score = context_score = detector_score = choice_score = 0.0
             for i, candidate in zip(steps, chosen):  # summed along the path, as the search added them
                 lm_score += lm_steps[i]
                 channel_score += candidate.channel
                 context_score += candidate.context
                 detector_score += candidate.spun
+                choice_score += candidate.choice
             paths[sentence].append(Path(chosen, lm_score + eos_score, channel_score, context_score=context_score,
-                                        detector_score=detector_score))
+                                        detector_score=detector_score, choice_score=choice_score))
         return [(tokens, sentence_paths, candidates) for (tokens, candidates), sentence_paths in zip(lattices, paths)]
 
     # -- scoring given paths ----------------------------------------------------------------------

@@ -156,3 +156,65 @@ def test_train_detector_with_original_words_saves_both_heads(tmp_path):
     assert weights["originals.weight"].shape == (7, 16)
     detector = SpinDetector.load(final)
     assert len(detector.word_probabilities([source], [tokenize(source)])[0]) == len(tokenize(source))
+
+
+def test_original_word_head_matches_the_trained_module(tmp_path):
+    """SpinDetector.read keeps each word's first-subword state; original_logits reads the head's rows."""
+    from transformers import PreTrainedTokenizerFast
+
+    from mtfix.detector import ORIGINALS_FILE
+    from training.train_detector import DetectorWithOriginals
+
+    torch.manual_seed(0)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(DEFAULT_MODEL_DIR, local_files_only=True)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=64, max_position_embeddings=64, type_vocab_size=1, num_labels=2,
+                        hidden_act="relu", pad_token_id=tokenizer.pad_token_id)
+    config.original_words = 4
+    model = DetectorWithOriginals(config).eval()
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    (tmp_path / ORIGINALS_FILE).write_text("military\nlaunched\nsupport", encoding="utf-8")
+    detector = SpinDetector.load(tmp_path)
+    assert detector.has_original_words
+
+    sentence = "Russia released a navy intervention in help of Assad."
+    tokens = tokenize(sentence)
+    reading = detector.read([sentence], [tokens])[0]
+    encoding = detector.tokenizer.encode(sentence)
+    with torch.no_grad():
+        hidden = model.bert(torch.tensor([encoding.ids])).last_hidden_state[0]
+        expected_logits = model.originals(hidden).numpy()
+    navy = next(i for i, t in enumerate(tokens) if t.text == "navy")
+    first_subword = next(i for i, (start, end) in enumerate(encoding.offsets) if start <= tokens[navy].start < end)
+    words = ["military", "launched", "support", "intervention"]  # the last is outside the vocabulary: class 0
+    got = detector.original_logits(np.repeat(reading.states[navy:navy + 1], 4, axis=0), words)
+    assert np.allclose(got, expected_logits[first_subword, [1, 2, 3, 0]], atol=1e-4)
+    assert np.allclose(reading.spun, detector.word_probabilities([sentence], [tokens])[0])
+
+    (tmp_path / ORIGINALS_FILE).write_text("military\nlaunched", encoding="utf-8")  # one word short
+    with pytest.raises(ModelLoadError, match="originals.txt"):
+        SpinDetector.load(tmp_path)
+
+
+def test_export_detector_stores_word_tables_in_int8_and_loads_the_same(tmp_path, bert_dir):
+    from safetensors.numpy import load_file
+
+    from mtfix.detector import dequantized, quantized
+    from training.train_detector import export_detector
+
+    table = np.random.default_rng(0).normal(size=(50, 8)).astype(np.float32) * np.arange(1, 51)[:, None]
+    restored = dequantized(quantized({"t": table, "b": np.ones(3)}, ["t"]))
+    assert restored.keys() == {"t", "b"}
+    assert np.abs(restored["t"] - table).max(axis=1).max() <= np.abs(table).max(axis=1).max() / 127  # a step per row
+
+    path, _ = bert_dir
+    out = export_detector(path, tmp_path / "detector")
+    stored = load_file(str(out / "model.safetensors"))
+    assert stored["bert.embeddings.word_embeddings.weight"].dtype == np.int8
+    assert stored["bert.encoder.layer.0.attention.self.query.weight"].dtype == np.float16
+    (out / "tokenizer.json").write_bytes((path / "tokenizer.json").read_bytes())
+    original, exported = SpinDetector.load(path), SpinDetector.load(out)
+    tokens = [tokenize(s) for s in SENTENCES]
+    for a, b in zip(original.word_probabilities(SENTENCES, tokens), exported.word_probabilities(SENTENCES, tokens)):
+        assert np.abs(a - b).max() < 0.02

@@ -1,5 +1,8 @@
 """The lattice decoder restores spun phrasing that a news LM knows, and leaves clean text alone."""
 
+import math
+from dataclasses import replace
+
 import pytest
 
 from mtfix.candidates import CandidateGenerator
@@ -115,15 +118,34 @@ def test_context_weight_uses_the_word_vectors(backend):
 
 
 class _MarkedWords:
-    """A stand-in spin detector that is sure about some words and doubts the rest."""
+    """A stand-in spin detector that is sure about some words and doubts the rest; with ``originals``
+    (observed word -> the original it favours) it has an original-word head too."""
 
-    def __init__(self, spun: set[str]):
+    def __init__(self, spun: set[str], originals: dict[str, str] | None = None):
         self.spun = spun
+        self.originals = originals
+        self.has_original_words = originals is not None
+        self._favoured: list[str | None] = []  # a token's "state" is its row here
 
-    def word_probabilities(self, sentences, tokens):
+    def read(self, sentences, tokens):
         import numpy as np
 
-        return [np.array([0.99 if t.text in self.spun else 0.05 for t in sentence_tokens]) for sentence_tokens in tokens]
+        from mtfix.detector import Reading
+
+        readings = []
+        for sentence_tokens in tokens:
+            spun = np.array([0.99 if t.text in self.spun else 0.05 for t in sentence_tokens])
+            states = None
+            if self.originals is not None:
+                states = np.arange(len(self._favoured), len(self._favoured) + len(sentence_tokens))[:, None]
+                self._favoured.extend(self.originals.get(t.text) for t in sentence_tokens)
+            readings.append(Reading(spun, states))
+        return readings
+
+    def original_logits(self, states, words):
+        import numpy as np
+
+        return np.array([5.0 if word == self._favoured[int(row[0])] else 0.0 for row, word in zip(states, words)])
 
 
 def test_detector_weight_adds_its_log_odds_to_changes(backend):
@@ -193,3 +215,46 @@ def test_words_the_detector_flags_get_more_candidates(backend):
     assert len(_synonyms(plain, 2)) == 4 and len(_synonyms(flagged, 2)) == 12
     assert _synonyms(flagged, 4) == _synonyms(plain, 4)  # unflagged words keep the narrow list
     assert {c.words for c in _synonyms(plain, 2)} <= {c.words for c in _synonyms(flagged, 2)}  # the same ranking, cut later
+
+
+def test_choice_weight_follows_the_original_word_head(backend):
+    lm, thesaurus = backend.decoder.lm, backend.thesaurus
+    sentence = "Officials said the attack was the work of militants."
+    detector = _MarkedWords({"attack"}, originals={"attack": "assault"})
+    weights = LatticeWeights(change_penalty=0.0, detector=1.0, detector_floor=-2.0)
+    plain = LatticeBackend(lm, weights, thesaurus=thesaurus, detector=detector)
+    choosing = LatticeBackend(lm, replace(weights, choice=6.0), thesaurus=thesaurus, detector=detector)
+    changes = [c for c in choosing.decoder.candidates(sentence)[1] if not c.is_keep]
+    on_attack = [c for c in changes if c.start == 3 and c.end == 4]
+    assert len(on_attack) > 1 and {c.words for c in on_attack} >= {("assault",)}
+    # ln P(word | the changes there) + ln(their number): a softmax over the changes at the token, centred
+    # on the uniform choice; the favoured word gets the most, every other the same
+    probabilities = [math.exp(c.choice) / len(on_attack) for c in on_attack]
+    assert sum(probabilities) == pytest.approx(1.0)
+    best = max(on_attack, key=lambda c: c.choice)
+    assert best.words == ("assault",) and best.choice > 0 > max(c.choice for c in on_attack if c is not best)
+    assert all(c.choice == 0 for c in plain.decoder.candidates(sentence)[1])  # weight 0: the head is not read
+    # a path gains exactly weight x choice for its change
+    _, candidates = choosing.decoder.candidates(sentence)
+    keep = [c for c in candidates if c.is_keep]
+    path = keep[:3] + [best] + keep[4:]
+    assert choosing.decoder.scores_of([path])[0] - plain.decoder.scores_of([path])[0] == pytest.approx(6.0 * best.choice)
+    assert choosing.repair_sentences([sentence]) == ["Officials said the assault was the work of militants."]
+
+
+def test_a_choice_weight_needs_a_detector_with_the_head(tmp_path):
+    import json
+    import shutil
+
+    from mtfix.model import DEFAULT_MODEL_DIR, ModelLoadError, load_model
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, model_dir, ignore=shutil.ignore_patterns("ct2-*"))
+    settings = json.loads((model_dir / "mtfix.json").read_text())
+    has_head = (model_dir / "detector" / "originals.txt").is_file()
+    settings["lattice"]["choice"] = 1.0
+    (model_dir / "mtfix.json").write_text(json.dumps(settings))
+    if has_head:
+        (model_dir / "detector" / "originals.txt").unlink()
+    with pytest.raises(ModelLoadError, match="original"):
+        LatticeBackend.from_model(load_model(model_dir, device="cpu"))

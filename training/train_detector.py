@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from transformers import (
@@ -73,6 +74,8 @@ class DetectorArguments:
     preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for tokenizing."})
     original_words: int = field(default=0, metadata={"help": "Also predict each word's original among this many "
                                                             "words (0: detector only)."})
+    init_from: str | None = field(default=None, metadata={"help": "Start from this detector directory (its shape, "
+                                                           "heads and original words) instead of at random."})
     originals_file: str | None = field(default=None, metadata={"help": "The words, one a line, most frequent first "
                                                                  "(default: counted in the train targets)."})
 
@@ -179,6 +182,9 @@ def original_labels(source: str, target: str, offsets: list[tuple[int, int]], in
 
 
 def get_model(args: DetectorArguments, tokenizer: PreTrainedTokenizerFast) -> BertForTokenClassification:
+    if args.init_from:
+        model_class = DetectorWithOriginals if args.original_words else BertForTokenClassification
+        return model_class.from_pretrained(args.init_from, local_files_only=True, dtype=torch.float32)
     config = BertConfig(
         vocab_size=len(tokenizer), hidden_size=args.hidden_size, num_hidden_layers=args.layers,
         num_attention_heads=args.heads, intermediate_size=4 * args.hidden_size, max_position_embeddings=args.max_length,
@@ -226,6 +232,29 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
             "accuracy": float(((predicted == labels) & scored).sum() / max(int(scored.sum()), 1))}
 
 
+def export_detector(model_dir: str | Path, out_dir: str | Path, originals_file: str | Path | None = None) -> Path:
+    """The detector of ``model_dir`` (a final model or a checkpoint) as bundled in ``<model dir>/detector``:
+    float16, with the word tables (embeddings, original-word head) in row-scaled int8 (``mtfix.detector.quantized``),
+    and its original words. Tokenizer files are left out: a bundled detector uses the repair model's."""
+    from safetensors.numpy import load_file, save_file
+
+    from mtfix.detector import quantized
+
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights = {name: value.astype(np.float16) for name, value in load_file(str(model_dir / "model.safetensors")).items()}
+    tables = [name for name in ("bert.embeddings.word_embeddings.weight", "originals.weight") if name in weights]
+    save_file(quantized(weights, tables), str(out_dir / "model.safetensors"))
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    config["dtype"] = "float16"
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    originals = Path(originals_file) if originals_file else model_dir / ORIGINALS_FILE
+    if "originals.weight" in weights:
+        words = originals.read_text(encoding="utf-8").split("\n")[: len(weights["originals.weight"]) - 1]
+        (out_dir / ORIGINALS_FILE).write_text("\n".join(words), encoding="utf-8")
+    return out_dir
+
+
 def main(argv: list[str] | None = None) -> Path:
     parser = HfArgumentParser((DetectorArguments, TrainingArguments))
     args, training_args = parser.parse_args_into_dataclasses(args=argv)
@@ -247,6 +276,8 @@ def main(argv: list[str] | None = None) -> Path:
     columns = train.column_names
     words = None
     if args.original_words:
+        if args.init_from and not args.originals_file and (Path(args.init_from) / ORIGINALS_FILE).is_file():
+            args.originals_file = str(Path(args.init_from) / ORIGINALS_FILE)
         if args.originals_file:
             words = Path(args.originals_file).read_text(encoding="utf-8").split("\n")[: args.original_words]
         else:

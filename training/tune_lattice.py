@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--min-sentence-gains", default="0,2,3,4")
     parser.add_argument("--detector-weights", default="0,0.5,1,2",
                         help="weights of the spin detector's log-odds (when MODEL_DIR/detector exists)")
+    parser.add_argument("--choice-weights", default="0,0.5,1",
+                        help="weights of the detector's original-word head (when it has one)")
     parser.add_argument("--detector-floor", type=float, default=-3.0,
                         help="changes with detector log-odds below this are not searched (speed; -3 cost no BLEU)")
     parser.add_argument("--channel-rates", default="0.1,0.85,0.85",
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     context_weights = [float(x) for x in args.context_weights.split(",")] if vectors else [0.0]
     detector = SpinDetector.load(args.model_dir / DETECTOR_DIR) if (args.model_dir / DETECTOR_DIR).is_dir() else None
     detector_weights = [float(x) for x in args.detector_weights.split(",")] if detector else [0.0]
+    choice_weights = [float(x) for x in args.choice_weights.split(",")] if detector and detector.has_original_words else [0.0]
     rates = ChannelRates(*(float(x) for x in args.channel_rates.split(",")))
 
     trials = []
@@ -102,10 +105,11 @@ def main(argv: list[str] | None = None) -> dict:
                           candidates_per_suspect_word=args.candidates_per_suspect_word)
     backend = LatticeBackend(lm, base, vectors=vectors, rates=rates, detector=detector)
     grid = itertools.product(map(float, args.penalties.split(",")), map(float, args.channel_weights.split(",")),
-                             context_weights, map(float, args.min_sentence_gains.split(",")), detector_weights)
-    for penalty, channel, context, min_gain, detector_weight in grid:
+                             context_weights, map(float, args.min_sentence_gains.split(",")), detector_weights,
+                             choice_weights)
+    for penalty, channel, context, min_gain, detector_weight, choice in grid:
         weights = replace(base, change_penalty=penalty, channel=channel, context=context, min_sentence_gain=min_gain,
-                          detector=detector_weight, seq2seq=0.0)
+                          detector=detector_weight, choice=choice, seq2seq=0.0)
         backend.weights = backend.decoder.weights = weights
         scores = evaluate(backend, sources, targets, clean)
         trials.append((weights, scores))
