@@ -148,6 +148,24 @@ def test_every_bundled_model_file_is_package_data():
                          for f in files), files
 
 
+def test_the_detector_head_chooses_among_the_offered_originals(default_repairer):
+    decoder = default_repairer.backend.decoder
+    assert decoder.detector.has_original_words and decoder.weights.choice > 0
+    sentence = "Russia released a navy intervention in help of Assad."
+    _, candidates = decoder.candidates(sentence)
+    at_navy = [c for c in candidates if c.start == 3 and c.end == 4 and not c.is_keep]
+    assert len(at_navy) > 5
+    assert max(at_navy, key=lambda c: c.choice).words == ("military",)
+
+
+def test_the_bundled_model_stays_under_60_mb():
+    from mtfix.lexicon import DEFAULT_PATH as THESAURUS_PATH
+
+    files = [p for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file() and "ct2-" not in str(p.relative_to(DEFAULT_MODEL_DIR))]
+    total = sum(p.stat().st_size for p in files) + THESAURUS_PATH.stat().st_size
+    assert total <= 60_000_000, total
+
+
 def test_a_model_weighting_the_detector_without_one_says_so(tmp_path):
     from mtfix import ModelNotFoundError
 
