@@ -299,4 +299,4 @@ def _dedupe(candidates: list[Candidate], observed: list[str]) -> list[Candidate]
         if key not in best or candidate.channel > best[key].channel:
             if candidate.is_keep or key not in best or not best[key].is_keep:
                 best[key] = candidate
-    return sorted(best.values(), key=lambda c: (c.start, c.end, not c.is_keep, -c.channel))
+    return sorted(best.values(), key=lambda c: (c.start, c.end, c.kind != "keep", -c.channel))

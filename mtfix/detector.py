@@ -86,6 +86,7 @@ class SpinDetector:
             if original_words is None or len(original_words) + 1 != len(self.w["originals.weight"]):
                 raise ValueError(f"the original-word head needs {ORIGINALS_FILE} with one word per class but {OTHER_WORD}")
             self.original_index = {word: i + 1 for i, word in enumerate(original_words)}
+        self._original_rows: dict[str, int] = {}
         self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -211,12 +212,20 @@ class SpinDetector:
             found.append(reading)
         return found
 
+    def _original_row(self, word: str) -> int:
+        """The head's class of ``word`` (cached: lm_form is a regex, and candidate words repeat)."""
+        row = self._original_rows.get(word)
+        if row is None:
+            row = self.original_index.get(lm_form(word), OTHER_WORD)
+            if len(self._original_rows) < 500_000:
+                self._original_rows[word] = row
+        return row
+
     def original_logits(self, states: np.ndarray, words: list[str]) -> np.ndarray:
         """The original-word head's logit for ``words[i]`` at token state ``states[i]`` (words outside its
         vocabulary share one class): only the rows of the words asked for are read."""
-        index = self.original_index
-        assert index is not None, "this detector has no original-word head"
-        rows = np.fromiter((index.get(lm_form(w), OTHER_WORD) for w in words), dtype=np.int64, count=len(words))
+        assert self.original_index is not None, "this detector has no original-word head"
+        rows = np.fromiter(map(self._original_row, words), dtype=np.int64, count=len(words))
         return np.einsum("ij,ij->i", states, self.w["originals.weight"][rows]) + self.w["originals.bias"][rows]
 
     @staticmethod
