@@ -2,10 +2,15 @@
 
 A small BERT token classifier (``training/train_detector.py``) reads the whole sentence, where the
 lattice's 4-gram LM sees three words either side. The lattice adds, to each change candidate, the
-detector's log-odds that its span was spun (see :meth:`SpinDetector.scores`), so that a fluent-looking
+detector's log-odds that its span was spun (see :meth:`SpinDetector.span_scores`), so that a fluent-looking
 spun word can still be restored and an odd-looking real word left alone.
 
-The encoder runs in numpy from the safetensors weights: it has 1.8M parameters, so numpy is fast
+A detector trained with ``--original_words`` has a second head over the most frequent wire words: at
+each word it says which original the wire copy likely had, and the lattice uses it to choose among the
+candidates of a word (``detector_scores``, weight ``choice``).
+
+The encoder runs in numpy from the safetensors weights: it has 1.8M parameters (3.9M with the second
+head, of which only the rows of candidate words are read), so numpy is fast
 enough, and the lattice path stays free of torch (quick start-up, safe to fork into workers).
 ``tests/test_detector.py`` checks the logits against transformers' own BertForTokenClassification.
 """
@@ -84,7 +89,8 @@ class SpinDetector:
         self.original_index: dict[str, int] | None = None
         if "originals.weight" in self.w:
             if original_words is None or len(original_words) + 1 != len(self.w["originals.weight"]):
-                raise ValueError(f"the original-word head needs {ORIGINALS_FILE} with one word per class but {OTHER_WORD}")
+                raise ValueError(f"the original-word head needs {ORIGINALS_FILE} with one word per class, "
+                                 f"class {OTHER_WORD} (another word) aside")
             self.original_index = {word: i + 1 for i, word in enumerate(original_words)}
         self._original_rows: dict[str, int] = {}
         self.layers = int(config["num_hidden_layers"])

@@ -15,10 +15,12 @@ overlapping an edit is 1, every other token 0.
 With ``--original_words N`` the encoder gets a second head that predicts, at the first subword of every
 word, which of the N most frequent news words (or "another word") the wire copy had there: the
 source and target words are aligned with difflib. The lattice uses it to *choose* among candidate
-originals with the whole sentence in view, where the 4-gram LM sees three words. The tokenizer is the repair model's (``--tokenizer_dir``).
-In the style of ``train.py``: argument dataclasses, ``DataCollatorForTokenClassification``, ``Trainer``,
-checkpoints, ``--resume``; validation reports token precision, recall and F1 of the spun class.
-The final model (``OUTPUT_DIR/model``) is saved in float16 to be bundled as ``<model dir>/detector``.
+originals with the whole sentence in view, where the 4-gram LM sees three words.
+
+The tokenizer is the repair model's (``--tokenizer_dir``). In the style of ``train.py``: argument
+dataclasses, ``DataCollatorForTokenClassification``, ``Trainer``, checkpoints, ``--resume``; validation
+reports token precision, recall and F1 of the spun class. The final model (``OUTPUT_DIR/model``) is saved
+in float16; ``export_detector`` writes it as bundled in ``<model dir>/detector`` (word tables in int8).
 """
 
 from __future__ import annotations
