@@ -73,9 +73,6 @@ class Candidate(NamedTuple):
     def with_context(self, value: float) -> "Candidate":
         return Candidate(self.start, self.end, self.words, self.channel, self.kind, value, self.spun, self.choice)
 
-    def with_detector(self, spun: float, choice: float = 0.0) -> "Candidate":
-        return Candidate(self.start, self.end, self.words, self.channel, self.kind, self.context, spun, choice)
-
 
 def change_spans(candidates: list[Candidate]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """The indices of the changes among ``candidates``, and their token starts and ends as arrays:

@@ -247,13 +247,6 @@ class SpinDetector:
         return best - (kept_prefix[ends] - kept_prefix[starts])
 
 
-def with_detector_scores(candidates: list[Candidate], reading: Reading, floor: float,
-                         detector: SpinDetector | None = None) -> list[Candidate]:
-    """``candidates`` with their detector scores set (see ``detector_scores``), those under ``floor`` dropped."""
-    kept, spun, choice = detector_scores(candidates, reading, floor, detector)
-    return [c if c.is_keep else c.with_detector(s, h) for c, s, h in zip(kept, spun.tolist(), choice.tolist())]
-
-
 def detector_scores(candidates: list[Candidate], reading: Reading, floor: float,
                     detector: SpinDetector | None = None) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
     """The candidates whose detector log-odds (:meth:`SpinDetector.span_scores`) reach ``floor`` (keeps

@@ -15,6 +15,13 @@ from mtfix.model import DEFAULT_MODEL_DIR, ModelLoadError, ModelNotFoundError
 from mtfix.text import tokenize
 
 
+def _tiny_detector_config(tokenizer) -> BertConfig:
+    """A small detector-shaped BERT over the bundled tokenizer."""
+    return BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                      intermediate_size=64, max_position_embeddings=64, type_vocab_size=1, num_labels=2,
+                      hidden_act="relu", pad_token_id=tokenizer.pad_token_id)
+
+
 @pytest.fixture(scope="module")
 def bert_dir(tmp_path_factory):
     """A randomly initialised detector-shaped BERT with the bundled tokenizer."""
@@ -22,9 +29,7 @@ def bert_dir(tmp_path_factory):
 
     torch.manual_seed(0)
     tokenizer = PreTrainedTokenizerFast.from_pretrained(DEFAULT_MODEL_DIR, local_files_only=True)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=64, max_position_embeddings=64, type_vocab_size=1, num_labels=2,
-                        hidden_act="relu", pad_token_id=tokenizer.pad_token_id)
+    config = _tiny_detector_config(tokenizer)
     model = BertForTokenClassification(config).eval()
     out = tmp_path_factory.mktemp("detector")
     model.save_pretrained(out)
@@ -167,9 +172,7 @@ def test_original_word_head_matches_the_trained_module(tmp_path):
 
     torch.manual_seed(0)
     tokenizer = PreTrainedTokenizerFast.from_pretrained(DEFAULT_MODEL_DIR, local_files_only=True)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=64, max_position_embeddings=64, type_vocab_size=1, num_labels=2,
-                        hidden_act="relu", pad_token_id=tokenizer.pad_token_id)
+    config = _tiny_detector_config(tokenizer)
     config.original_words = 4
     model = DetectorWithOriginals(config).eval()
     model.save_pretrained(tmp_path)
