@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -74,6 +74,111 @@ class Candidate(NamedTuple):
         return Candidate(self.start, self.end, self.words, self.channel, self.kind, value, self.spun, self.choice)
 
 
+KINDS = ("keep", "synonym", "phrase", "damage")  # CandidateColumns.kind codes
+KEEP = 0
+_KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+# Distinct output word tuples remembered before CandidateWords starts over (about 200 bytes each).
+MAX_CANDIDATE_WORDS = 1_000_000
+
+
+class CandidateWords:
+    """The distinct output word tuples of candidates, numbered, with per-number features (the LM ids of
+    the words, their vector rows, the detector's class of the first word) computed once per number.
+
+    Sentences share most of their candidates' words: numbering them lets the lattice look every
+    feature up for hundreds of candidates with one array gather instead of a Python call each.
+    """
+
+    def __init__(self) -> None:
+        self.words: list[tuple[str, ...]] = []
+        self._number: dict[tuple[str, ...], int] = {}
+        self._features: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def number(self, words: tuple[str, ...]) -> int:
+        found = self._number.get(words)
+        if found is None:
+            found = self._number[words] = len(self.words)
+            self.words.append(words)
+        return found
+
+    def feature(self, name: str, compute, numbers: np.ndarray, fill=0) -> np.ndarray:
+        """``compute(words)`` at ``numbers``: ``compute`` maps a list of word tuples to an array with
+        one row each; it runs once per number, on the numbers added since its last run. 2-D features
+        may widen later: narrower rows are padded with ``fill``."""
+        known = self._features.get(name)
+        have = 0 if known is None else len(known)
+        if have < len(self.words):
+            added = np.asarray(compute(self.words[have:]))
+            if known is not None and added.ndim == 2 and added.shape[1] != known.shape[1]:
+                width = max(added.shape[1], known.shape[1])
+                known, added = (np.pad(x, ((0, 0), (0, width - x.shape[1])), constant_values=fill) for x in (known, added))
+            known = added if known is None else np.concatenate([known, added])
+            self._features[name] = known
+        return known[numbers]
+
+    def clear(self) -> None:
+        self.words.clear()
+        self._number.clear()
+        self._features.clear()
+
+
+@dataclass
+class CandidateColumns:
+    """The candidates of one sentence as columns, sorted by (start, end, keep first, best channel first).
+
+    The lattice's hot path: hundreds of candidates per sentence are scored with array operations.
+    ``rows()`` gives them as :class:`Candidate` tuples.
+    """
+
+    words: CandidateWords
+    start: np.ndarray  # int64: first token
+    end: np.ndarray  # int64: token after the last
+    number: np.ndarray  # int64: the output words' number in ``words``
+    channel: np.ndarray  # float64
+    kind: np.ndarray  # int8: index into KINDS
+    context: np.ndarray  # float64 (see Candidate)
+    spun: np.ndarray  # float64
+    choice: np.ndarray  # float64
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    @property
+    def is_change(self) -> np.ndarray:
+        return self.kind != KEEP
+
+    def take(self, index) -> "CandidateColumns":
+        return CandidateColumns(self.words, *(getattr(self, f.name)[index] for f in fields(self)[1:]))
+
+    def rows(self) -> list[Candidate]:
+        words = self.words.words
+        return [Candidate(start, end, words[number], channel, KINDS[kind], context, spun, choice)
+                for start, end, number, channel, kind, context, spun, choice in zip(
+                    self.start.tolist(), self.end.tolist(), self.number.tolist(), self.channel.tolist(), self.kind.tolist(),
+                    self.context.tolist(), self.spun.tolist(), self.choice.tolist())]
+
+    @classmethod
+    def concat(cls, parts: list["CandidateColumns"]) -> "CandidateColumns":
+        """The rows of ``parts`` one after another (all numbered by the same ``words``)."""
+        return cls(parts[0].words, *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)[1:]))
+
+    @classmethod
+    def of(cls, words: CandidateWords, candidates: list[Candidate]) -> "CandidateColumns":
+        """Columns of ``candidates`` as given (no sorting, no deduplication)."""
+        def column(values, dtype):
+            return np.fromiter(values, dtype=dtype, count=len(candidates))
+
+        return cls(words, column((c.start for c in candidates), np.int64), column((c.end for c in candidates), np.int64),
+                   column((words.number(c.words) for c in candidates), np.int64),
+                   column((c.channel for c in candidates), np.float64),
+                   column((_KIND_CODE[c.kind] for c in candidates), np.int8),
+                   column((c.context for c in candidates), np.float64), column((c.spun for c in candidates), np.float64),
+                   column((c.choice for c in candidates), np.float64))
+
+
 def change_spans(candidates: list[Candidate]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """The indices of the changes among ``candidates``, and their token starts and ends as arrays:
     what the sentence-level scorers (context vectors, spin detector) compute on."""
@@ -124,6 +229,9 @@ class CandidateGenerator:
         self._longest_swap = max(len(tokenize(variant)) for variant in self._phrase_inverse)
         self._word_originals = lru_cache(maxsize=200_000)(self._originals_of_word)
         self._word_options = lru_cache(maxsize=200_000)(self._options_of_token)
+        self.words = CandidateWords()
+        self._token_columns = lru_cache(maxsize=200_000)(self._columns_of_token)
+        self._token_ranks = lru_cache(maxsize=20_000)(self._ranks_of_token)
         self._inflect = lru_cache(maxsize=500_000)(inflect)
         self._prior = lru_cache(maxsize=500_000)(self._log_prior)
 
@@ -132,29 +240,101 @@ class CandidateGenerator:
     def candidates(self, sentence: str, tokens: list[Token] | None = None,
                    suspects: frozenset[int] = frozenset(),
                    unsuspected: frozenset[int] = frozenset()) -> tuple[list[Token], list[Candidate]]:
-        """The tokens of ``sentence`` and every candidate span over them (keep candidates included).
-
-        ``tokens``: ``tokenize(sentence)`` when the caller has it already. ``suspects``: indices of tokens
-        the spin detector flags, which get ``max_candidates_suspect`` single-word originals;
-        ``unsuspected``: tokens it clears, which get none (phrases over them are still proposed).
-        """
+        """The tokens of ``sentence`` and every candidate span over them (keep candidates included), as
+        :class:`Candidate` tuples; see ``columns`` for the arguments."""
         tokens = tokenize(sentence) if tokens is None else tokens
+        return tokens, self.columns(sentence, tokens, suspects, unsuspected).rows()
+
+    def columns(self, sentence: str, tokens: list[Token], suspects: frozenset[int] = frozenset(),
+                unsuspected: frozenset[int] = frozenset()) -> CandidateColumns:
+        """Every candidate span over ``tokens`` (``tokenize(sentence)``), keep candidates included: one
+        per (span, lower-cased words), the best channel score winning; none equal to the input.
+
+        ``suspects``: indices of tokens the spin detector flags, which get ``max_candidates_suspect``
+        single-word originals; ``unsuspected``: tokens it clears, which get none (phrases over them are
+        still proposed).
+        """
         protected = self._protected_indices(sentence, tokens)
-        found: list[Candidate] = [Candidate(i, i + 1, (t.text,), 0.0, "keep") for i, t in enumerate(tokens)]
+        # Single-word originals come as cached per-token columns; only phrases and damage fixes, a few
+        # per sentence, are built one by one.
+        positions, numbers, channels = [], [], []
         for i, token in enumerate(tokens):
             if i in protected or not token.is_word or i in unsuspected:
                 continue
+            token_numbers, token_channels = self._token_columns(token.text)
             limit = self.max_candidates_suspect if i in suspects else self.max_candidates
-            found.extend(self._word_candidates(i, token, limit))
-        found.extend(self._phrase_candidates(tokens, protected))
-        found.extend(self._damage_candidates(sentence, tokens, protected))
-        return tokens, _dedupe(found, [t.text.lower() for t in tokens])
+            if len(token_numbers):
+                positions.append(i)
+                numbers.append(token_numbers[:limit])
+                channels.append(token_channels[:limit])
+        extras = self._phrase_candidates(tokens, protected) + self._damage_candidates(sentence, tokens, protected)
+        numbers, channels, kinds, extras = self._merge_extras(tokens, positions, numbers, channels, extras)
+        counts = [len(n) for n in numbers]
+        synonym_starts = np.repeat(np.array(positions, dtype=np.int64), counts)
+        n = len(tokens)
+        start = np.concatenate([np.arange(n, dtype=np.int64), synonym_starts,
+                                np.fromiter((c.start for c in extras), dtype=np.int64, count=len(extras))])
+        end = np.concatenate([np.arange(1, n + 1, dtype=np.int64), synonym_starts + 1,
+                              np.fromiter((c.end for c in extras), dtype=np.int64, count=len(extras))])
+        number = np.concatenate([np.fromiter((self.words.number((t.text,)) for t in tokens), dtype=np.int64, count=n)]
+                                + numbers + [np.fromiter((self.words.number(c.words) for c in extras), dtype=np.int64, count=len(extras))])
+        channel = np.concatenate([np.zeros(n)] + channels + [np.fromiter((c.channel for c in extras), dtype=np.float64, count=len(extras))])
+        kind = np.concatenate([np.full(n, KEEP, dtype=np.int8)] + kinds
+                              + [np.fromiter((_KIND_CODE[c.kind] for c in extras), dtype=np.int8, count=len(extras))])
+        # Sorted as a stable sort by (start, end, keep first, best channel first) of keeps, single words
+        # and extras in that order: the beam search breaks exact ties by candidate order.
+        order = np.lexsort((np.arange(len(start)), -channel, kind != KEEP, end, start))
+        zeros = np.zeros(len(order))
+        return CandidateColumns(self.words, start[order], end[order], number[order], channel[order], kind[order],
+                                zeros, zeros.copy(), zeros.copy())
+
+    def forget_if_over(self, limit: int = MAX_CANDIDATE_WORDS) -> None:
+        """Start the word numbering over once it holds more than ``limit`` word tuples (a long run over
+        varied text). Columns built before are invalid after it: call it between batches."""
+        if len(self.words) > limit:
+            self.words.clear()
+            self._token_columns.cache_clear()
+
+    def _merge_extras(self, tokens: list[Token], positions: list[int], numbers: list[np.ndarray],
+                      channels: list[np.ndarray], extras: list[Candidate]):
+        """Phrase and damage candidates deduplicated against each other and the single-word originals:
+        per (span, lower-cased words) the best channel score wins, the first among equals, and a winner
+        takes the place of the one it beats. Extras that repeat the input are dropped. Returns the
+        single-word numbers, channels and kinds per position, and the surviving extras."""
+        kinds = [np.full(len(x), _KIND_CODE["synonym"], dtype=np.int8) for x in numbers]
+        block_of = {position: block for block, position in enumerate(positions)}
+        observed = [t.text.lower() for t in tokens]
+        best: dict[tuple, Candidate] = {}
+        for candidate in extras:
+            words = " ".join(candidate.words).lower()
+            if words == " ".join(observed[candidate.start:candidate.end]):
+                continue
+            block = block_of.get(candidate.start) if candidate.end == candidate.start + 1 else None
+            if block is not None:
+                rank = self._token_ranks(tokens[candidate.start].text).get(words)
+                if rank is not None and rank < len(numbers[block]):
+                    if candidate.channel > channels[block][rank]:
+                        numbers[block], channels[block], kinds[block] = numbers[block].copy(), channels[block].copy(), kinds[block]
+                        numbers[block][rank] = self.words.number(candidate.words)
+                        channels[block][rank] = candidate.channel
+                        kinds[block][rank] = _KIND_CODE[candidate.kind]
+                    continue
+            key = (candidate.start, candidate.end, words)
+            if key not in best or candidate.channel > best[key].channel:
+                best[key] = candidate
+        return numbers, channels, kinds, list(best.values())
+
+    def _columns_of_token(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The numbers and channel scores of ``_options_of_token(text)``, best first."""
+        options = self._word_options(text)
+        return (np.fromiter((self.words.number(words) for words, _ in options), dtype=np.int64, count=len(options)),
+                np.fromiter((logprob for _, logprob in options), dtype=np.float64, count=len(options)))
+
+    def _ranks_of_token(self, text: str) -> dict[str, int]:
+        """Lower-cased words -> rank among the single-word originals of ``text``."""
+        return {" ".join(words).lower(): rank for rank, (words, _) in enumerate(self._word_options(text))}
 
     # -- families ---------------------------------------------------------------------------------
-
-    def _word_candidates(self, index: int, token: Token, limit: int) -> list[Candidate]:
-        return [Candidate(index, index + 1, words, logprob, "synonym")
-                for words, logprob in self._word_options(token.text)[:limit]]
 
     def _options_of_token(self, text: str) -> tuple[tuple[tuple[str, ...], float], ...]:
         """(words, channel) of each single-word original of an observed token, cased like it."""
@@ -191,7 +371,7 @@ class CandidateGenerator:
                 if score > scored.get(original, -math.inf):
                     scored[original] = score
         ranked = sorted(scored.items(), key=lambda kv: kv[1] + self._prior(kv[0]), reverse=True)
-        return tuple(ranked[: self.max_candidates_suspect])  # sliced per token by _word_candidates
+        return tuple(ranked[: self.max_candidates_suspect])  # sliced per token by columns()
 
     def _log_prior(self, word: str) -> float:
         """log corpus count: the unigram prior up to a constant, which ranking does not need."""
@@ -282,18 +462,3 @@ def _invert_phrase_swaps() -> dict[str, list[tuple[str, float]]]:
         for variant in variants:
             inverse.setdefault(variant.lower(), []).append((original, 1.0 / len(variants)))
     return inverse
-
-
-def _dedupe(candidates: list[Candidate], observed: list[str]) -> list[Candidate]:
-    """One candidate per (span, words): the best channel score wins; a change equal to the input
-    (``observed``: the lower-cased tokens) is dropped."""
-    best: dict[tuple, Candidate] = {}
-    for candidate in candidates:
-        words = " ".join(candidate.words).lower()
-        if candidate.kind != "keep" and words == " ".join(observed[candidate.start:candidate.end]):
-            continue
-        key = (candidate.start, candidate.end, words)
-        if key not in best or candidate.channel > best[key].channel:
-            if candidate.is_keep or key not in best or not best[key].is_keep:
-                best[key] = candidate
-    return sorted(best.values(), key=lambda c: (c.start, c.end, c.kind != "keep", -c.channel))

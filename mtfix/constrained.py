@@ -97,9 +97,10 @@ class LatticeBackend:
         if self.rescorer is not None:
             self._rescore(sentences, decoded)
         best = self._best_paths(decoded)
-        edits = [_edits(chosen, candidates, with_alternatives) for chosen, (_, _, candidates) in zip(best, decoded)]
-        near = [_near_miss_paths(chosen, candidates) if with_alternatives else []
-                for chosen, (_, _, candidates) in zip(best, decoded)]
+        # Rivals and near misses read a sentence's candidates one by one: only check() asks for them.
+        rows = [candidates.rows() if with_alternatives else [] for _, _, candidates in decoded]
+        edits = [_edits(chosen, candidates, with_alternatives) for chosen, candidates in zip(best, rows)]
+        near = [_near_miss_paths(chosen, candidates) for chosen, candidates in zip(best, rows)]
         # Explaining a best path scores variants of it; those of all sentences are scored in one LM call.
         variants = [_variants(tokens, chosen, sentence_edits) + [path for _, path in sentence_near]
                     for chosen, (tokens, _, _), sentence_edits, sentence_near in zip(best, decoded, edits, near)]

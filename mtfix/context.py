@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import Candidate, change_spans
+from .candidates import Candidate, CandidateColumns, CandidateWords
 from .text import Token, lm_form
 
 VECTORS_FILE = "vectors.safetensors"
@@ -35,7 +35,6 @@ class WordVectors:
         self.vectors = vectors / np.maximum(norms, 1e-9)
         self.words = list(words)
         self.index = {word: i for i, word in enumerate(self.words)}
-        self._original_cache: dict[tuple[str, ...], tuple[int, ...]] = {}
         self._row_cache: dict[str, int] = {}
 
     # -- storage ----------------------------------------------------------------------------------
@@ -62,10 +61,10 @@ class WordVectors:
 
     def with_context(self, tokens: list[Token], candidates: list[Candidate]) -> list[Candidate]:
         """``candidates`` with their context score set (see ``context_scores``)."""
-        scores = self.context_scores(tokens, candidates)
+        scores = self.context_scores(tokens, CandidateColumns.of(CandidateWords(), candidates))
         return [c if c.is_keep else c.with_context(value) for c, value in zip(candidates, scores.tolist())]
 
-    def context_scores(self, tokens: list[Token], candidates: list[Candidate]) -> np.ndarray:
+    def context_scores(self, tokens: list[Token], candidates: CandidateColumns) -> np.ndarray:
         """The context score of each candidate (0 for keeps and where a side has no vector).
 
         All changes of a sentence are scored in a few matrix operations: this runs for every
@@ -73,10 +72,11 @@ class WordVectors:
         """
         token_ids = np.fromiter(map(self._row, (t.text for t in tokens)), dtype=np.int64, count=len(tokens))
         known = token_ids >= 0
-        changes, starts, ends = change_spans(candidates)
+        changes = np.flatnonzero(candidates.is_change)
         scores = np.zeros(len(candidates))
-        if known.sum() < 2 or not changes:
+        if known.sum() < 2 or not len(changes):
             return scores
+        starts, ends = candidates.start[changes], candidates.end[changes]
         token_vectors = np.where(known[:, None], self.vectors[np.maximum(token_ids, 0)], 0.0)
         # Prefix sums give every span's vector sum and known-word count in one subtraction.
         vector_prefix = np.vstack([np.zeros((1, self.vectors.shape[1]), dtype=np.float32), np.cumsum(token_vectors, axis=0)])
@@ -92,16 +92,16 @@ class WordVectors:
         observed_fit = (span_sum * direction).sum(axis=1) / np.maximum(span_known, 1)
         span_ok = (span_known > 0) & (known.sum() - span_known > 0) & (rest_norm > 1e-6)
         # Each original's fit is the mean of its known words' dot products with the span's direction:
-        # one gather and one bincount for all changes of the sentence.
-        rows = [self._original_rows(candidates[i].words) for i in changes]
-        original_known = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-        owner = np.repeat(np.arange(len(rows)), original_known)
-        flat_rows = np.fromiter((row for word_rows in rows for row in word_rows), dtype=np.int64, count=len(owner))
-        dots = np.einsum("ij,ij->i", self.vectors[flat_rows], direction[span_of[owner]])
+        # one gather for all changes of the sentence (rows -1 pad the originals of fewer known words).
+        rows = candidates.words.feature((self, "rows"), self._original_rows, candidates.number[changes], fill=-1)
+        known_rows = rows >= 0
+        owner, word = np.nonzero(known_rows)
+        dots = np.einsum("ij,ij->i", self.vectors[rows[owner, word]], direction[span_of[owner]])
+        original_known = known_rows.sum(axis=1)
         original_fit = np.bincount(owner, weights=dots, minlength=len(rows)) / np.maximum(original_known, 1)
         scorable = span_ok[span_of] & (original_known > 0)
         fit = original_fit - observed_fit[span_of]
-        scores[np.array(changes)[scorable]] = fit[scorable]
+        scores[changes[scorable]] = fit[scorable]
         return scores
 
     def _row(self, text: str) -> int:
@@ -114,11 +114,10 @@ class WordVectors:
                 self._row_cache[text] = row
         return row
 
-    def _original_rows(self, words: tuple[str, ...]) -> tuple[int, ...]:
-        """The vector rows of a candidate's known words (cached: candidates repeat)."""
-        cached = self._original_cache.get(words)
-        if cached is None:
-            cached = tuple(row for word in words for part in word.split() if (row := self._row(part)) >= 0)
-            if len(self._original_cache) < 200_000:
-                self._original_cache[words] = cached
-        return cached
+    def _original_rows(self, candidate_words: list[tuple[str, ...]]) -> np.ndarray:
+        """The vector rows of each candidate's known words, left-aligned, padded with -1."""
+        found = [[row for word in words for part in word.split() if (row := self._row(part)) >= 0] for words in candidate_words]
+        rows = np.full((len(found), max(map(len, found), default=0)), -1, dtype=np.int64)
+        for i, word_rows in enumerate(found):
+            rows[i, :len(word_rows)] = word_rows
+        return rows

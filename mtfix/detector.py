@@ -17,14 +17,13 @@ enough, and the lattice path stays free of torch (quick start-up, safe to fork i
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .candidates import Candidate, change_spans
+from .candidates import CandidateColumns
 from .text import Token, lm_form
 
 DETECTOR_DIR = "detector"
@@ -230,8 +229,15 @@ class SpinDetector:
     def original_logits(self, states: np.ndarray, words: list[str]) -> np.ndarray:
         """The original-word head's logit for ``words[i]`` at token state ``states[i]`` (words outside its
         vocabulary share one class): only the rows of the words asked for are read."""
+        return self.original_logits_of_rows(states, self.original_rows([(word,) for word in words]))
+
+    def original_rows(self, candidate_words: list[tuple[str, ...]]) -> np.ndarray:
+        """The head's class of each candidate's first word."""
         assert self.original_index is not None, "this detector has no original-word head"
-        rows = np.fromiter(map(self._original_row, words), dtype=np.int64, count=len(words))
+        return np.fromiter((self._original_row(words[0]) for words in candidate_words), dtype=np.int64, count=len(candidate_words))
+
+    def original_logits_of_rows(self, states: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The head's logit for class ``rows[i]`` at token state ``states[i]``."""
         return np.einsum("ij,ij->i", states, self.w["originals.weight"][rows]) + self.w["originals.bias"][rows]
 
     @staticmethod
@@ -247,10 +253,10 @@ class SpinDetector:
         return best - (kept_prefix[ends] - kept_prefix[starts])
 
 
-def detector_scores(candidates: list[Candidate], reading: Reading, floor: float,
-                    detector: SpinDetector | None = None) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
+def detector_scores(candidates: CandidateColumns, reading: Reading, floor: float,
+                    detector: SpinDetector | None = None) -> CandidateColumns:
     """The candidates whose detector log-odds (:meth:`SpinDetector.span_scores`) reach ``floor`` (keeps
-    always), and for each of them those log-odds and, with ``detector``'s original-word head, its choice
+    always), with those log-odds as ``spun`` and, with ``detector``'s original-word head, their ``choice``
     score: ln P(the wire copy had its first word | one of the changes starting there did) + ln(their
     number), a softmax of the head's logits over the changes that start at the same token, centred on a
     uniform choice (0 for keeps and without the head).
@@ -258,14 +264,16 @@ def detector_scores(candidates: list[Candidate], reading: Reading, floor: float,
     The head is not asked whether to change (a spun word's original is spread over many words, so it
     mostly predicts the observed word); the other head answers that, and this one chooses.
     """
-    changes, starts, ends = change_spans(candidates)
-    if not changes:
-        return candidates, np.zeros(len(candidates)), np.zeros(len(candidates))
+    changes = np.flatnonzero(candidates.is_change)
+    if not len(changes):
+        return candidates
+    starts, ends = candidates.start[changes], candidates.end[changes]
     spun = SpinDetector.span_scores(reading.spun, starts, ends)
     keep = spun >= floor
     choice = np.zeros(len(changes))
     if detector is not None and reading.states is not None and keep.any():
-        logits = detector.original_logits(reading.states[starts[keep]], [candidates[i].words[0] for i in np.array(changes)[keep]])
+        rows = candidates.words.feature((detector, "original_row"), detector.original_rows, candidates.number[changes[keep]])
+        logits = detector.original_logits_of_rows(reading.states[starts[keep]], rows)
         _, group = np.unique(starts[keep], return_inverse=True)
         best = np.full(group.max() + 1, -np.inf)
         np.maximum.at(best, group, logits)
@@ -273,7 +281,7 @@ def detector_scores(candidates: list[Candidate], reading: Reading, floor: float,
         np.add.at(total, group, np.exp(logits - best[group]))
         choice[keep] = logits - best[group] - np.log(total[group]) + np.log(np.bincount(group)[group])
     survives = np.ones(len(candidates), dtype=bool)
-    survives[np.array(changes)[~keep]] = False
-    all_spun, all_choice = np.zeros(len(candidates)), np.zeros(len(candidates))
-    all_spun[changes], all_choice[changes] = spun, choice
-    return list(itertools.compress(candidates, survives.tolist())), all_spun[survives], all_choice[survives]
+    survives[changes[~keep]] = False
+    candidates.spun, candidates.choice = np.zeros(len(candidates)), np.zeros(len(candidates))
+    candidates.spun[changes], candidates.choice[changes] = spun, choice
+    return candidates.take(survives)

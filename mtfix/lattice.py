@@ -14,14 +14,12 @@ one) prefer the restoration by more than the keep-the-input prior.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from dataclasses import asdict, dataclass, field, fields
-from operator import attrgetter
 
 import numpy as np
 
-from .candidates import Candidate, CandidateGenerator
+from .candidates import Candidate, CandidateColumns, CandidateGenerator
 from .context import WordVectors
 from .detector import SpinDetector, detector_scores
 from .lm import ID_BITS, NgramLM
@@ -139,16 +137,12 @@ class _Hyps:
 
 @dataclass
 class _CandidateTable:
-    """The candidates of a batch of sentences as arrays, sentence by sentence and by start position."""
+    """The candidates of a batch of sentences, sentence by sentence and by start position, with what the
+    search reads of them as arrays."""
 
-    candidates: list[Candidate]  # batch-wide index -> candidate
-    end: np.ndarray  # int64: token position after the candidate
+    columns: CandidateColumns  # all candidates of the batch; batch-wide index -> row
     word_ids: np.ndarray  # int32 (candidates, most words): LM ids of its words, zero-padded
     word_count: np.ndarray  # int64
-    channel: np.ndarray  # float64
-    context: np.ndarray  # float64
-    spun: np.ndarray  # float64
-    choice: np.ndarray  # float64
     change: np.ndarray  # float64: 0 for a keep candidate, 1 for a change
     first: np.ndarray  # int64 (sentences, longest + 1): index of the first candidate starting at a position
     count: np.ndarray  # int64 (sentences, longest + 1): how many candidates start there
@@ -192,9 +186,11 @@ class LatticeDecoder:
     def candidates(self, sentence: str) -> tuple[list[Token], list[Candidate]]:
         """The tokens of ``sentence`` and the candidates the search chooses among, with their context
         and detector scores when the model has word vectors and a spin detector."""
-        return self.candidates_many([sentence])[0]
+        tokens, columns = self.candidates_many([sentence])[0]
+        return tokens, columns.rows()
 
-    def candidates_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Candidate]]]:
+    def candidates_many(self, sentences: list[str]) -> list[tuple[list[Token], CandidateColumns]]:
+        self.generator.forget_if_over()  # between batches: no columns of an earlier batch are in use
         tokenized = [tokenize(sentence) for sentence in sentences]
         use_detector = self.detector is not None and (self.weights.detector or self.weights.choice)
         use_context = self.vectors is not None and self.weights.context
@@ -205,15 +201,13 @@ class LatticeDecoder:
         lattices = []
         for sentence, tokens, reading in zip(sentences, tokenized, readings):
             if reading is None:
-                candidates = self.generator.candidates(sentence, tokens)[1]
-                spun = choice = np.zeros(len(candidates))
+                columns = self.generator.columns(sentence, tokens)
             else:
-                candidates = self.generator.candidates(sentence, tokens, *self._suspicion_sets(reading.spun))[1]
-                candidates, spun, choice = detector_scores(candidates, reading, self.weights.detector_floor, original_head)
-            context = self.vectors.context_scores(tokens, candidates) if use_context else np.zeros(len(candidates))
-            # Each change is rebuilt once with all its scores: hundreds per sentence.
-            lattices.append((tokens, [c if c.is_keep else Candidate(c.start, c.end, c.words, c.channel, c.kind, x, s, h)
-                                      for c, x, s, h in zip(candidates, context.tolist(), spun.tolist(), choice.tolist())]))
+                columns = self.generator.columns(sentence, tokens, *self._suspicion_sets(reading.spun))
+                columns = detector_scores(columns, reading, self.weights.detector_floor, original_head)
+            if use_context:
+                columns.context = self.vectors.context_scores(tokens, columns)
+            lattices.append((tokens, columns))
         return lattices
 
     def _suspicion_sets(self, word_probabilities: np.ndarray) -> tuple[frozenset[int], frozenset[int]]:
@@ -226,10 +220,10 @@ class LatticeDecoder:
         suspects = frozenset(np.flatnonzero(word_probabilities >= SUSPECT_PROBABILITY).tolist())
         return suspects, frozenset(np.flatnonzero(~(single_word >= self.weights.detector_floor)).tolist())
 
-    def nbest(self, sentence: str) -> tuple[list[Token], list[Path], list[Candidate]]:
+    def nbest(self, sentence: str) -> tuple[list[Token], list[Path], CandidateColumns]:
         return self.nbest_many([sentence])[0]
 
-    def nbest_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Path], list[Candidate]]]:
+    def nbest_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
         """The tokens, n-best paths (best first) and candidates of each sentence, searched together.
 
         A beam search per sentence, run for the whole batch at once, position by position: every
@@ -277,7 +271,7 @@ class LatticeDecoder:
             if growing.any():
                 extended = self._extend(hyps.take(growing), indices[growing], position, table, expansions_so_far)
                 expansions_so_far += len(extended)
-                ends = table.end[extended.candidate]
+                ends = table.columns.end[extended.candidate]
                 by_end = np.argsort(ends, kind="stable")
                 extended, ends = extended.take(by_end), ends[by_end]
                 bounds = np.flatnonzero(np.diff(ends)) + 1
@@ -285,36 +279,30 @@ class LatticeDecoder:
                     arrivals.setdefault(int(ends[begin]), []).append(extended.take(slice(begin, stop)))
         return self._paths(lattices, table, _Hyps.concat(history), np.concatenate(complete_paths))
 
-    def _candidate_table(self, lattices: list[tuple[list[Token], list[Candidate]]], lengths: np.ndarray) -> _CandidateTable:
-        # Tens of thousands of candidates per batch: their fields are read with C-level map/attrgetter.
-        by_start = [sorted(candidates, key=attrgetter("start")) for _, candidates in lattices]  # stable
-        ordered = [c for candidates in by_start for c in candidates]
-
-        def column(name: str, dtype) -> np.ndarray:
-            return np.fromiter(map(attrgetter(name), ordered), dtype=dtype, count=len(ordered))
-
-        ids = list(map(self._ids_of_words, map(attrgetter("words"), ordered)))
-        word_count = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        word_ids = np.zeros((len(ordered), int(word_count.max(initial=0))), dtype=np.int32)
-        word_ids[np.arange(word_ids.shape[1]) < word_count[:, None]] = np.fromiter(
-            itertools.chain.from_iterable(ids), dtype=np.int32, count=int(word_count.sum()))
-        sentence = np.repeat(np.arange(len(lattices)), [len(candidates) for candidates in by_start])
+    def _candidate_table(self, lattices: list[tuple[list[Token], CandidateColumns]], lengths: np.ndarray) -> _CandidateTable:
+        columns = CandidateColumns.concat([candidates for _, candidates in lattices])  # each sorted by start
+        word_ids = columns.words.feature((self, "lm_ids"), self._lm_ids, columns.number, fill=-1)
+        sentence = np.repeat(np.arange(len(lattices)), [len(candidates) for _, candidates in lattices])
         positions = int(lengths.max()) + 1
-        count = np.bincount(sentence * positions + column("start", np.int64), minlength=len(lattices) * positions)
+        count = np.bincount(sentence * positions + columns.start, minlength=len(lattices) * positions)
         first = np.cumsum(count) - count
         return _CandidateTable(
-            candidates=ordered,
-            end=column("end", np.int64),
-            word_ids=word_ids,
-            word_count=word_count,
-            channel=column("channel", np.float64),
-            context=column("context", np.float64),
-            spun=column("spun", np.float64),
-            choice=column("choice", np.float64),
-            change=(~column("is_keep", bool)).astype(np.float64),
+            columns=columns,
+            word_ids=np.maximum(word_ids, 0).astype(np.int32),
+            word_count=(word_ids >= 0).sum(axis=1),
+            change=columns.is_change.astype(np.float64),
             first=first.reshape(len(lattices), positions),
             count=count.reshape(len(lattices), positions),
         )
+
+    def _lm_ids(self, candidate_words: list[tuple[str, ...]]) -> np.ndarray:
+        """The LM ids of each candidate's words (a word of a thesaurus phrase may hold spaces), left-aligned,
+        padded with -1."""
+        ids = [self._ids_of_words(words) for words in candidate_words]
+        padded = np.full((len(ids), max(map(len, ids), default=0)), -1, dtype=np.int64)
+        for i, word_ids in enumerate(ids):
+            padded[i, :len(word_ids)] = word_ids
+        return padded
 
     @staticmethod
     def _recombine(hyps: _Hyps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -353,10 +341,10 @@ class LatticeDecoder:
         w = self.weights
         # The same float operations, in the same order, as scoring one expansion at a time.
         score = hyps.score[rows] + w.lm * lm_step
-        score = score + w.channel * table.channel[candidate]
-        score = score + w.context * table.context[candidate]
-        score = score + w.detector * table.spun[candidate]
-        score = score + w.choice * table.choice[candidate]
+        score = score + w.channel * table.columns.channel[candidate]
+        score = score + w.context * table.columns.context[candidate]
+        score = score + w.detector * table.columns.spun[candidate]
+        score = score + w.choice * table.columns.choice[candidate]
         score = score - w.change_penalty * table.change[candidate]
         return _Hyps(hyps.sentence[rows], state, score, expansions_so_far + np.arange(total, dtype=np.int64),
                      indices[rows], candidate, lm_step)
@@ -386,23 +374,30 @@ class LatticeDecoder:
         return totals, state
 
     def _paths(self, lattices, table: _CandidateTable, history: _Hyps,
-               complete_paths: np.ndarray) -> list[tuple[list[Token], list[Path], list[Candidate]]]:
+               complete_paths: np.ndarray) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
         """The n-best complete paths of each sentence, </s> scored, rebuilt from the history."""
         complete = history.take(complete_paths)
         eos = self.lm.score_batch(complete.state, np.full(len(complete), self.lm.eos_id, dtype=np.int32))
         score = complete.score + self.weights.lm * eos.astype(np.float64)
         order = np.lexsort((complete.first_reached, -score, complete.sentence))
         parents, candidates, lm_steps = history.parent.tolist(), history.candidate.tolist(), history.lm_step.tolist()
-        paths: list[list[Path]] = [[] for _ in lattices]
+        kept: list[tuple[int, list[int], float]] = []  # (sentence, history indices of its steps, </s> score)
+        per_sentence = [0] * len(lattices)
         for sentence, index, eos_score in zip(complete.sentence[order].tolist(), complete_paths[order].tolist(), eos[order].tolist()):
-            if len(paths[sentence]) >= max(self.weights.nbest, 1):
+            if per_sentence[sentence] >= max(self.weights.nbest, 1):
                 continue
+            per_sentence[sentence] += 1
             steps = []
             while candidates[index] >= 0:
                 steps.append(index)
                 index = parents[index]
             steps.reverse()
-            chosen = [table.candidates[candidates[i]] for i in steps]
+            kept.append((sentence, steps, eos_score))
+        # The chosen candidates of all paths as tuples at once: reading columns element by element is slow.
+        rows = iter(table.columns.take(np.array([candidates[i] for _, steps, _ in kept for i in steps], dtype=np.int64)).rows())
+        paths: list[list[Path]] = [[] for _ in lattices]
+        for sentence, steps, eos_score in kept:
+            chosen = [next(rows) for _ in steps]
             lm_score = channel_score = context_score = detector_score = choice_score = 0.0
             for i, candidate in zip(steps, chosen):  # summed along the path, as the search added them
                 lm_score += lm_steps[i]

@@ -1,8 +1,10 @@
 """The candidate generator proposes the inverse of each spinner family, and nothing for names or numbers."""
 
+import numpy as np
 import pytest
 
-from mtfix.candidates import CandidateGenerator
+from mtfix.candidates import Candidate, CandidateGenerator, CandidateWords
+from mtfix.text import tokenize
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +84,74 @@ def test_sentence_initial_name_gets_no_candidates(generator):
 def test_numbers_before_units_and_dates_stay_digits(generator):
     found = _proposals(generator, "Prices rose 5 pct on June 3 to 7 million.")
     assert "5" not in found and "3" not in found and "7" not in found
+
+
+def _deduplicated_by_hand(generator, sentence, suspects=frozenset(), unsuspected=frozenset()):
+    """The candidate list spelled out one tuple at a time: every family, then one per (span, lower-cased
+    words) with the best channel score (the first among equals, in its first place), none repeating the
+    input, stably sorted by (start, end, keep first, best channel first)."""
+    tokens = tokenize(sentence)
+    protected = generator._protected_indices(sentence, tokens)
+    found = [Candidate(i, i + 1, (t.text,), 0.0, "keep") for i, t in enumerate(tokens)]
+    for i, token in enumerate(tokens):
+        if i in protected or not token.is_word or i in unsuspected:
+            continue
+        limit = generator.max_candidates_suspect if i in suspects else generator.max_candidates
+        found += [Candidate(i, i + 1, words, logprob, "synonym") for words, logprob in generator._word_options(token.text)[:limit]]
+    found += generator._phrase_candidates(tokens, protected) + generator._damage_candidates(sentence, tokens, protected)
+    observed = [t.text.lower() for t in tokens]
+    best: dict[tuple, Candidate] = {}
+    for c in found:
+        words = " ".join(c.words).lower()
+        if not c.is_keep and words == " ".join(observed[c.start:c.end]):
+            continue
+        key = (c.start, c.end, words)
+        if key not in best or (c.channel > best[key].channel and not best[key].is_keep):
+            best[key] = c
+    return sorted(best.values(), key=lambda c: (c.start, c.end, not c.is_keep, -c.channel))
+
+
+@pytest.mark.parametrize("sentence", [
+    "Syria\u00a0s navy released an assault in help of Assad consistent with officials.",
+    "It rose due to the fact that the convention was huge, the minister stated on 3 occasions.",
+    "A rocket fireplace and air moves hit the town.",
+    "",
+])
+def test_columns_hold_the_same_candidates_as_building_them_one_by_one(generator, sentence):
+    tokens = tokenize(sentence)
+    suspects = frozenset(range(0, len(tokens), 3))
+    unsuspected = frozenset(range(1, len(tokens), 4))
+    assert generator.columns(sentence, tokens, suspects, unsuspected).rows() == _deduplicated_by_hand(
+        generator, sentence, suspects, unsuspected)
+    assert generator.candidates(sentence)[1] == _deduplicated_by_hand(generator, sentence)
+
+
+def test_a_phrase_swap_beats_a_weaker_thesaurus_original_of_the_same_word(generator):
+    """'stated' has 'said' from both the swap table and the thesaurus: one candidate, the better channel."""
+    said = [c for c in generator.candidates("He stated it.")[1] if c.words == ("said",)]
+    assert len(said) == 1 and said[0].kind == "phrase"
+
+
+def test_candidate_words_compute_a_feature_once_per_number():
+    words = CandidateWords()
+    calls = []
+
+    def lengths(tuples):  # as wide as the longest tuple added
+        calls.append(len(tuples))
+        return np.array([[len(w)] * max(map(len, tuples)) for w in tuples])
+
+    first = np.array([words.number(("a",)), words.number(("b",)), words.number(("a",))])
+    assert first.tolist() == [0, 1, 0] and len(words) == 2
+    assert words.feature("n", lengths, first, fill=-1).tolist() == [[1], [1], [1]]
+    two = words.number(("c", "d"))
+    assert words.feature("n", lengths, np.array([two, 0]), fill=-1).tolist() == [[2, 2], [1, -1]]  # widened
+    assert words.feature("n", lengths, np.array([1]), fill=-1).tolist() == [[1, -1]]
+    assert calls == [2, 1]
+
+
+def test_forgetting_the_numbering_gives_the_same_candidates(generator):
+    sentence = "Russia released a navy intervention in help of Assad."
+    before = generator.candidates(sentence)[1]
+    generator.forget_if_over(limit=0)
+    assert len(generator.words) == 0
+    assert generator.candidates(sentence)[1] == before

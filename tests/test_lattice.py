@@ -126,6 +126,7 @@ class _MarkedWords:
         self.originals = originals
         self.has_original_words = originals is not None
         self._favoured: list[str | None] = []  # a token's "state" is its row here
+        self._classes: dict[str, int] = {}
 
     def read(self, sentences, tokens):
         import numpy as np
@@ -142,10 +143,16 @@ class _MarkedWords:
             readings.append(Reading(spun, states))
         return readings
 
-    def original_logits(self, states, words):
+    def original_rows(self, candidate_words):  # the head's "class" of a word: its index in _classes
         import numpy as np
 
-        return np.array([5.0 if word == self._favoured[int(row[0])] else 0.0 for row, word in zip(states, words)])
+        return np.array([self._classes.setdefault(words[0], len(self._classes)) for words in candidate_words], dtype=np.int64)
+
+    def original_logits_of_rows(self, states, rows):
+        import numpy as np
+
+        word_of = {row: word for word, row in self._classes.items()}
+        return np.array([5.0 if word_of[row] == self._favoured[int(state[0])] else 0.0 for state, row in zip(states, rows.tolist())])
 
 
 def test_detector_weight_adds_its_log_odds_to_changes(backend):

@@ -46,7 +46,7 @@ def _summary(decoded, weights: LatticeWeights):
     """What a search result says: the tokens, and per path its candidates and scores."""
     tokens, paths, candidates = decoded
     return ([(t.text, t.start, t.end) for t in tokens],
-            [(p.candidates, p.total(weights), p.lm_score, p.channel_score, p.context_score) for p in paths], candidates)
+            [(p.candidates, p.total(weights), p.lm_score, p.channel_score, p.context_score) for p in paths], candidates.rows())
 
 
 def _assert_same(batched, alone, weights: LatticeWeights):
@@ -79,7 +79,7 @@ def test_batch_order_does_not_matter(backend, sentences):
 def test_empty_batch_and_empty_sentence(backend):
     assert backend.decoder.nbest_many([]) == []
     tokens, paths, candidates = backend.decoder.nbest("")
-    assert tokens == [] and candidates == [] and len(paths) == 1 and paths[0].candidates == []
+    assert tokens == [] and len(candidates) == 0 and len(paths) == 1 and paths[0].candidates == []
 
 
 def test_batched_edits_and_checks_match_one_at_a_time(backend, sentences):
