@@ -183,7 +183,7 @@ class SpinDetector:
         if not sentences:
             return []
         encodings = self.tokenizer.encode_batch(sentences)
-        spun: list[list[float]] = [[] for _ in sentences]
+        spun: list[np.ndarray] = [np.zeros(0) for _ in sentences]
         states: list[np.ndarray | None] = [None for _ in sentences]
         # Runs of similar length share a padded matrix: attention costs length squared, padding too.
         by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
@@ -199,23 +199,11 @@ class SpinDetector:
             logits = self._linear(hidden, "classifier")
             probabilities = 1.0 / (1.0 + np.exp(logits[..., 0] - logits[..., 1]))
             for row, i in enumerate(rows):
-                spun[i] = probabilities[row, :len(encodings[i].ids)].tolist()
+                spun[i] = probabilities[row, :len(encodings[i].ids)].astype(np.float64)
                 if self.has_original_words:
                     states[i] = hidden[row, :len(encodings[i].ids)]
-        found = []
-        for sentence, encoding, words, token_spun, token_states in zip(sentences, encodings, tokens, spun, states):
-            per_char = np.zeros(len(sentence) + 1)
-            first_subword = np.full(len(sentence) + 1, -1, dtype=np.int64)
-            for position, ((start, end), probability) in enumerate(zip(encoding.offsets, token_spun)):
-                if end > start:
-                    per_char[start:end] = np.maximum(per_char[start:end], probability)
-                    first_subword[start:end] = np.where(first_subword[start:end] < 0, position, first_subword[start:end])
-            reading = Reading(np.array([per_char[t.start:t.end].max(initial=0.0) for t in words]))
-            if token_states is not None:
-                at = first_subword[[t.start for t in words]] if words else np.zeros(0, dtype=np.int64)
-                reading.states = np.where((at >= 0)[:, None], token_states[np.maximum(at, 0)], 0.0).astype(np.float32)
-            found.append(reading)
-        return found
+        return [_per_token(encoding.offsets, token_spun, token_states, words)
+                for encoding, words, token_spun, token_states in zip(encodings, tokens, spun, states)]
 
     def _original_row(self, word: str) -> int:
         """The head's class of ``word`` (cached: lm_form is a regex, and candidate words repeat)."""
@@ -251,6 +239,35 @@ class SpinDetector:
         for i in np.flatnonzero(ends - starts > 1):  # phrases: a few per sentence
             best[i] = log_spun[starts[i]:ends[i]].max()
         return best - (kept_prefix[ends] - kept_prefix[starts])
+
+
+def _per_token(offsets: list[tuple[int, int]], subword_spun: np.ndarray, subword_states: np.ndarray | None,
+               words: list[Token]) -> Reading:
+    """A sentence's reading per token from its subwords (their character ``offsets``): the highest P(spun)
+    of the subwords it overlaps (0 for none) and the state of the first subword covering its first
+    character (zero for none). Subwords follow each other without overlapping: binary searches find them."""
+    spans = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+    real = np.flatnonzero(spans[:, 1] > spans[:, 0])  # special tokens have empty offsets
+    sub_starts, sub_ends = spans[real, 0], spans[real, 1]
+    token_starts = np.fromiter((t.start for t in words), dtype=np.int64, count=len(words))
+    token_ends = np.fromiter((t.end for t in words), dtype=np.int64, count=len(words))
+    first = np.searchsorted(sub_ends, token_starts, side="right")  # the first subword ending after its start
+    stop = np.searchsorted(sub_starts, token_ends, side="left")  # past the last one starting before its end
+    spun = np.zeros(len(words))
+    overlapping = np.flatnonzero(stop > first)
+    if len(overlapping):
+        bounds = np.stack([first[overlapping], stop[overlapping]], axis=1).ravel()
+        spun[overlapping] = np.maximum.reduceat(np.append(subword_spun[real], 0.0), bounds)[::2]
+    reading = Reading(spun)
+    if subword_states is not None:
+        last = np.searchsorted(sub_starts, token_starts, side="right") - 1  # the last subword starting at or before it
+        covered = np.zeros(len(words), dtype=bool)
+        covered[last >= 0] = sub_ends[last[last >= 0]] > token_starts[last >= 0]
+        at = np.zeros(len(words), dtype=np.int64)
+        # The first of the subwords sharing that start (byte pieces of one character do).
+        at[covered] = real[np.searchsorted(sub_starts, sub_starts[last[covered]], side="left")]
+        reading.states = np.where(covered[:, None], subword_states[at], 0.0).astype(np.float32)
+    return reading
 
 
 def detector_scores(candidates: CandidateColumns, reading: Reading, floor: float,

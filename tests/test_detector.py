@@ -221,3 +221,42 @@ def test_export_detector_stores_word_tables_in_int8_and_loads_the_same(tmp_path,
     tokens = [tokenize(s) for s in SENTENCES]
     for a, b in zip(original.word_probabilities(SENTENCES, tokens), exported.word_probabilities(SENTENCES, tokens)):
         assert np.abs(a - b).max() < 0.02
+
+
+def _per_token_by_characters(offsets, subword_spun, subword_states, words):
+    """The reading spelled out character by character: each character takes the highest P(spun) and the
+    first subword of those covering it; a token, its characters' highest P and its first character's subword."""
+    length = max([t.end for t in words] + [end for _, end in offsets] + [0]) + 1
+    per_char, first_subword = np.zeros(length), np.full(length, -1)
+    for position, ((start, end), probability) in enumerate(zip(offsets, subword_spun)):
+        for c in range(start, end):
+            per_char[c] = max(per_char[c], probability)
+            if first_subword[c] < 0:
+                first_subword[c] = position
+    spun = np.array([per_char[t.start:t.end].max(initial=0.0) for t in words])
+    at = np.array([first_subword[t.start] for t in words], dtype=np.int64)
+    states = np.zeros((len(words), subword_states.shape[1]))
+    states[at >= 0] = subword_states[at[at >= 0]]
+    return spun, states
+
+
+@pytest.mark.parametrize("offsets,words", [
+    # "The navy's ships": a special token (0, 0) at the end, a word split in two subwords
+    ([(0, 3), (4, 8), (8, 10), (11, 16), (0, 0)], [(0, 3), (4, 8), (8, 10), (11, 16)]),
+    # byte pieces of one character share its offsets; a token no subword covers (cut at max_length)
+    ([(0, 1), (0, 1), (0, 1), (2, 5), (0, 0)], [(0, 1), (2, 5), (6, 9)]),
+    # a subword across two mtfix tokens ("U.S" then "."), a subword starting inside a token
+    ([(0, 4), (4, 5), (6, 8), (8, 12)], [(0, 3), (3, 4), (4, 5), (6, 12)]),
+    ([(0, 0)], []),
+])
+def test_per_token_reading_matches_reading_character_by_character(offsets, words):
+    from mtfix.detector import _per_token
+    from mtfix.text import Token
+
+    rng = np.random.default_rng(0)
+    spun, states = rng.random(len(offsets)), rng.random((len(offsets), 3)).astype(np.float32)
+    tokens = [Token("x" * (end - start), start, end) for start, end in words]
+    reading = _per_token(offsets, spun, states, tokens)
+    expected_spun, expected_states = _per_token_by_characters(offsets, spun, states, tokens)
+    np.testing.assert_array_equal(reading.spun, expected_spun)
+    np.testing.assert_array_equal(reading.states, expected_states.astype(np.float32))
