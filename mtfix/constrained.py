@@ -93,7 +93,8 @@ class LatticeBackend:
     def _decode_all(self, sentences: list[str], with_alternatives: bool) -> list[tuple[list[Edit], list[Suspicion]]]:
         """The edits of each sentence's best path and, with ``with_alternatives``, the suspicions that
         explain it (its changes with their rivals, and its near misses)."""
-        decoded = self.decoder.nbest_many(sentences)
+        # Without a rescorer only the best path of each sentence is ever read.
+        decoded = self.decoder.nbest_many(sentences, paths=None if self.rescorer is not None else 1)
         if self.rescorer is not None:
             self._rescore(sentences, decoded)
         best = self._best_paths(decoded)

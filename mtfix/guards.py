@@ -48,13 +48,15 @@ def protected_tokens(sentence: str) -> Counter:
 def violations(source: str, candidate: str) -> list[str]:
     """Reasons why ``candidate`` may not replace ``source``; empty when it is safe."""
     reasons = []
-    kept = Counter(_NUMBER_WORDS.get(t.lower(), t) for t in tokenize_all(candidate))
+    source_tokens, candidate_tokens = tokenize_all(source), tokenize_all(candidate)
+    kept = Counter(_NUMBER_WORDS.get(t.lower(), t) for t in candidate_tokens)
     missing = protected_tokens(source) - kept
     if missing:
         reasons.append("drops or alters " + ", ".join(sorted(missing)))
-    source_words = {t.lower() for t in tokenize_all(source)}
-    invented = [t for t in protected_tokens(candidate) if t.lower() not in source_words and _DIGIT_RE.search(t)]
-    invented += [t for t in protected_tokens(candidate) if t[:1].isupper()
+    source_words = {t.lower() for t in source_tokens}
+    candidate_protected = protected_tokens(candidate)
+    invented = [t for t in candidate_protected if t.lower() not in source_words and _DIGIT_RE.search(t)]
+    invented += [t for t in candidate_protected if t[:1].isupper()
                  and _POSSESSIVE_RE.sub(r"\1", t).lower() not in source_words]
     invented += [t for t in _URL_RE.findall(candidate) if t not in source]
     if invented:
@@ -62,7 +64,6 @@ def violations(source: str, candidate: str) -> list[str]:
     for quote in _QUOTE_CHARS:
         if source.count(quote) != candidate.count(quote):
             reasons.append(f"changes the quotation marks {quote}")
-    source_tokens, candidate_tokens = tokenize_all(source), tokenize_all(candidate)
     kept = sum((Counter(source_tokens) & Counter(candidate_tokens)).values())
     if len(source_tokens) >= 4 and kept < MIN_KEPT_SHARE * len(source_tokens):
         reasons.append(f"rewrites too much: keeps {kept} of {len(source_tokens)} tokens")

@@ -223,8 +223,9 @@ class LatticeDecoder:
     def nbest(self, sentence: str) -> tuple[list[Token], list[Path], CandidateColumns]:
         return self.nbest_many([sentence])[0]
 
-    def nbest_many(self, sentences: list[str]) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
-        """The tokens, n-best paths (best first) and candidates of each sentence, searched together.
+    def nbest_many(self, sentences: list[str], paths: int | None = None) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
+        """The tokens, n-best paths (best first; ``paths`` of them, default ``weights.nbest``) and
+        candidates of each sentence, searched together.
 
         A beam search per sentence, run for the whole batch at once, position by position: every
         hypothesis ending at a position is extended by every candidate starting there, with one LM
@@ -277,7 +278,8 @@ class LatticeDecoder:
                 bounds = np.flatnonzero(np.diff(ends)) + 1
                 for begin, stop in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(ends)]))):
                     arrivals.setdefault(int(ends[begin]), []).append(extended.take(slice(begin, stop)))
-        return self._paths(lattices, table, _Hyps.concat(history), np.concatenate(complete_paths))
+        return self._paths(lattices, table, _Hyps.concat(history), np.concatenate(complete_paths),
+                           self.weights.nbest if paths is None else paths)
 
     def _candidate_table(self, lattices: list[tuple[list[Token], CandidateColumns]], lengths: np.ndarray) -> _CandidateTable:
         columns = CandidateColumns.concat([candidates for _, candidates in lattices])  # each sorted by start
@@ -373,9 +375,9 @@ class LatticeDecoder:
         state = np.take_along_axis(history, word_count[:, None] + np.arange(context_size), axis=1)
         return totals, state
 
-    def _paths(self, lattices, table: _CandidateTable, history: _Hyps,
-               complete_paths: np.ndarray) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
-        """The n-best complete paths of each sentence, </s> scored, rebuilt from the history."""
+    def _paths(self, lattices, table: _CandidateTable, history: _Hyps, complete_paths: np.ndarray,
+               paths_per_sentence: int) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
+        """The ``paths_per_sentence`` best complete paths of each sentence, </s> scored, rebuilt from the history."""
         complete = history.take(complete_paths)
         eos = self.lm.score_batch(complete.state, np.full(len(complete), self.lm.eos_id, dtype=np.int32))
         score = complete.score + self.weights.lm * eos.astype(np.float64)
@@ -384,7 +386,7 @@ class LatticeDecoder:
         kept: list[tuple[int, list[int], float]] = []  # (sentence, history indices of its steps, </s> score)
         per_sentence = [0] * len(lattices)
         for sentence, index, eos_score in zip(complete.sentence[order].tolist(), complete_paths[order].tolist(), eos[order].tolist()):
-            if per_sentence[sentence] >= max(self.weights.nbest, 1):
+            if per_sentence[sentence] >= max(paths_per_sentence, 1):
                 continue
             per_sentence[sentence] += 1
             steps = []

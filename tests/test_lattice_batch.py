@@ -107,3 +107,11 @@ def test_lm_scores_contexts_in_runs_as_one_at_a_time(backend):
     batch = lm.score_batch(contexts, words, unk_per_type=True)
     alone = [lm.score_batch(contexts[i:i + 1], words[i:i + 1], unk_per_type=True)[0] for i in range(len(words))]
     assert batch.tolist() == alone
+
+
+def test_asking_for_fewer_paths_keeps_the_best_ones(backend, sentences):
+    decoder = backend.decoder
+    full, single = decoder.nbest_many(sentences), decoder.nbest_many(sentences, paths=1)
+    for (_, paths, _), (_, best, _) in zip(full, single):
+        assert len(best) == min(len(paths), 1)
+        assert [p.candidates for p in best] == [p.candidates for p in paths[:1]]
