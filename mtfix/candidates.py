@@ -381,18 +381,19 @@ class CandidateGenerator:
         results = []
         lowered = [t.text.lower() for t in tokens]
         log_rate = math.log(self.rates.phrase)
+        tails = self.thesaurus.multiword_tails
         for i in range(len(tokens)):
+            if tokens[i].text[:1].isupper() and self.thesaurus.lowercase_share(tokens[i].text) < 0.5:
+                continue  # a name starts no phrase
             for j in range(i + 1, min(len(tokens), i + max(self.max_phrase_tokens, self._longest_swap)) + 1):
-                if any(k in protected for k in range(i, j)):
-                    break
-                if tokens[i].text[:1].isupper() and self.thesaurus.lowercase_share(tokens[i].text) < 0.5:
+                if j - 1 in protected:
                     break
                 observed = " ".join(lowered[i:j])
                 for original, share in self._phrase_inverse.get(observed, ()):
                     words = tuple(original.split())
                     words = (match_case(words[0], tokens[i].text),) + words[1:]
                     results.append(Candidate(i, j, words, log_rate + math.log(share), "phrase"))
-                if 2 <= j - i <= self.max_phrase_tokens:
+                if 2 <= j - i <= self.max_phrase_tokens and observed.partition(" ")[2] in tails:
                     for original, logprob in self._multiword_originals(observed):
                         words = tuple(original.split())
                         words = (match_case(words[0], tokens[i].text),) + words[1:]

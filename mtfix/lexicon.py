@@ -25,7 +25,7 @@ about five times over-represented in real spun copy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +213,13 @@ class Thesaurus:
         row = self._head_row[i]
         lo, hi = self._offsets[row], self._offsets[row + 1]
         return {self._vocab[s]: float(p) for s, p in zip(self._syn_ids[lo:hi], self._probs[lo:hi])}
+
+    @cached_property
+    def multiword_tails(self) -> frozenset[str]:
+        """What follows the first word of each multi-word synonym ("beings" of "human beings"): a phrase
+        with any other tail is no multi-word synonym, whatever the lemma of its first word."""
+        synonyms = np.flatnonzero(np.diff(self._inv_offsets) > 0).tolist()
+        return frozenset(word.partition(" ")[2] for word in map(self._vocab.__getitem__, synonyms) if " " in word)
 
     def inverse(self, synonym: str) -> list[tuple[str, float]]:
         """Headwords whose list holds ``synonym``, with P(synonym | headword), most probable first."""

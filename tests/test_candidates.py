@@ -155,3 +155,16 @@ def test_forgetting_the_numbering_gives_the_same_candidates(generator):
     generator.forget_if_over(limit=0)
     assert len(generator.words) == 0
     assert generator.candidates(sentence)[1] == before
+
+
+def test_multi_word_synonyms_are_found_through_their_tails(generator):
+    """Phrases whose tail ends no multi-word synonym are skipped unasked: nothing they could give is lost."""
+    sentence = "The human beings were taken into account as a matter of fact by the officials."
+    tokens = tokenize(sentence)
+    lowered = [t.text.lower() for t in tokens]
+    asked_everywhere = {(i, j, original) for i in range(len(tokens)) for j in range(i + 2, min(len(tokens), i + 4) + 1)
+                        for original, _ in generator._multiword_originals(" ".join(lowered[i:j]))}
+    proposed = {(c.start, c.end, " ".join(c.words).lower()) for c in generator._phrase_candidates(tokens, set())
+                if c.kind == "synonym"}
+    assert asked_everywhere and asked_everywhere == proposed
+    assert "beings" in generator.thesaurus.multiword_tails
