@@ -2,13 +2,18 @@
 
     python benchmarks/throughput.py [--model DIR] [--sentences N] [--quick]
 
-For each backend (torch, ctranslate2) and mode (lattice, the default path, when the model has an LM;
-free generation), one fresh subprocess loads the model, repairs a first sentence (timed from the start
-of the process, imports included: the first-call latency), then repairs the benchmark sentences with
-batch sizes 1, 16 and 64, and reports its peak resident memory (``ru_maxrss``, so the peak over the
-whole run). Another subprocess times plain ``model.generate`` of the torch model one sentence at a
-time, greedy: the baseline of the "x generate" column (tokens/s over the baseline's tokens/s, as the
-batch-size-1 rows and the baseline run on fewer sentences than the batched rows).
+For each backend (torch, ctranslate2), mode (lattice, the default path, when the model has an LM;
+free generation) and batch size (1, 16, 64), one fresh subprocess loads the model, repairs a first
+sentence (timed from the start of the process, imports included: the first-call latency), then
+repairs the benchmark sentences twice: "new text" is the first pass, where every word is new to the
+process (the lattice computes and caches each word type's candidate originals, its LM ids and
+vectors once), "again" the second, with those caches warm, which a long job approaches as its
+vocabulary repeats. It reports its peak resident memory (``ru_maxrss``, the peak over the whole run).
+Another subprocess times plain ``model.generate`` of the torch model one sentence at a time, greedy:
+the baseline of the "x generate" column (tokens/s of the new-text pass over the baseline's tokens/s,
+as the batch-size-1 rows and the baseline run on fewer sentences than the batched rows). The big-file
+rows (lattice only) repair ``--long-sentences`` in one call, as ``mtfix repair`` does a file, in one
+process and in N forked workers; workers end with the call, caches and all, so they have no "again".
 
 Inputs: the sentences of ``seeds/idlib_ceasefire_spun.txt`` and, when built, of the test split in
 ``work_data/pairs`` (field ``source``), deduplicated, shuffled with a fixed seed and capped at
@@ -78,7 +83,8 @@ def _peak_rss_mib() -> float:
 
 
 def worker_repair(job: dict) -> dict:
-    """Load, first repair (timed from the subprocess's launch), then each batch size; and the quality outputs."""
+    """Load, first repair (timed from the subprocess's launch), then the sentences at each batch size,
+    twice unless ``job["again"]`` is false; and the quality outputs."""
     from mtfix import Repairer
 
     repairer = Repairer(job["model"], device="cpu", backend=job["backend"], mode=job["mode"],
@@ -89,9 +95,12 @@ def worker_repair(job: dict) -> dict:
     for batch_size in job["batch_sizes"]:
         sentences = job["sentences_bs1"] if batch_size == 1 else job["sentences"]
         repairer.batch_size = batch_size
-        begin = time.perf_counter()
-        repairer.repair_many(sentences)
-        result["runs"].append({"batch_size": batch_size, "sentences": len(sentences), "seconds": time.perf_counter() - begin})
+        run = {"batch_size": batch_size, "sentences": len(sentences)}
+        for name in ("seconds", "again_seconds") if job.get("again", True) else ("seconds",):
+            begin = time.perf_counter()
+            repairer.repair_many(sentences)
+            run[name] = time.perf_counter() - begin
+        result["runs"].append(run)
     repairer.batch_size = max(job["batch_sizes"])
     result["outputs"] = repairer.repair_many(job["quality_sources"])
     result["peak_rss_mib"] = _peak_rss_mib()
@@ -158,17 +167,19 @@ def bleu(outputs: list[str], references: list[str]) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", metavar="DIR", help="model directory (default: the bundled model)")
-    parser.add_argument("--sentences", type=int, default=256, metavar="N", help="sentences per batched run")
+    parser.add_argument("--sentences", type=int, default=1024, metavar="N", help="sentences per batched run")
     parser.add_argument("--sentences-bs1", type=int, default=48, metavar="N",
                         help="sentences for batch size 1 and the plain-generate baseline")
+    parser.add_argument("--long-sentences", type=int, default=8192, metavar="N",
+                        help="sentences of the big-file rows (one process and forked workers, one call)")
     parser.add_argument("--quality-pairs", type=int, default=500, metavar="N")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--modes", nargs="+", choices=["lattice", "free"], default=None,
                         help="default: lattice (when the model has an LM) and free")
     parser.add_argument("--min-confidence", type=float, default=0.5)
     parser.add_argument("--workers", type=int, nargs="*", default=[2], metavar="N",
-                        help="also run the lattice at the largest batch size with N forked worker processes "
-                             "(fresh process, cold caches like the one-process rows); none: --workers")
+                        help="the big-file rows: --long-sentences in one call (as mtfix repair does a file) at the "
+                             "largest batch size, in one process and with N forked workers; --workers alone: no such rows")
     parser.add_argument("--quick", action="store_true", help="a small run: 32 sentences, 8 at batch size 1, 32 quality pairs")
     parser.add_argument("--worker", choices=["repair", "generate"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -179,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result))
         return
     if args.quick:
-        args.sentences, args.sentences_bs1, args.quality_pairs = 32, 8, 32
+        args.sentences, args.sentences_bs1, args.quality_pairs, args.long_sentences = 32, 8, 32, 128
 
     from mtfix.constrained import has_lattice
     from mtfix.fast import convert, converted_dir, load_tokenizer
@@ -214,36 +225,43 @@ def main(argv: list[str] | None = None) -> None:
     base_run = baseline["runs"][0]
     base_rate = base_run["sentences"] / base_run["seconds"]
 
-    header = "| backend | mode | batch | sentences/s | tokens/s | x generate | first call (s) | peak RSS (MiB) |"
-    rows = [header, "|---|---|---:|---:|---:|---:|---:|---:|"]
+    header = ("| backend | mode | batch | sentences/s, new text | sentences/s, again | tokens/s, new text | x generate "
+              "| first call (s) | peak RSS (MiB) |")
+    rows = [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     tokens_bs1 = sum(token_counts[s] for s in sentences_bs1)
     base_tokens_rate = tokens_bs1 / base_run["seconds"]
-    rows.append(f"| torch | plain generate, one at a time | 1 | {base_rate:.1f} | {base_tokens_rate:.0f} "
+    rows.append(f"| torch | plain generate, one at a time | 1 | {base_rate:.1f} | - | {base_tokens_rate:.0f} "
                 f"| 1.0 | {baseline['first_call_s']:.2f} | {baseline['peak_rss_mib']:.0f} |")
+
+    def row(backend: str, mode: str, result: dict, inputs: list[str], rss_note: str = "") -> str:
+        run = result["runs"][0]
+        tokens_rate = sum(token_counts[s] for s in inputs) / run["seconds"]
+        again = f"{run['sentences'] / run['again_seconds']:.1f}" if "again_seconds" in run else "-"
+        return (f"| {backend} | {mode} | {run['batch_size']} | {run['sentences'] / run['seconds']:.1f} | {again} "
+                f"| {tokens_rate:.0f} | {tokens_rate / base_tokens_rate:.1f} | {result['first_call_s']:.2f} "
+                f"| {result['peak_rss_mib']:.0f}{rss_note} |")
+
     outputs: dict[tuple[str, str], list[str]] = {}
+    largest = max(args.batch_sizes)
     for mode in modes:
         for backend in BACKENDS:
-            result = run_worker("repair", {**job, "backend": backend, "mode": mode})
-            outputs[(backend, mode)] = result["outputs"]
-            for run in result["runs"]:
-                batch_sentences = sentences_bs1 if run["batch_size"] == 1 else sentences
-                rate = run["sentences"] / run["seconds"]
-                tokens = sum(token_counts[s] for s in batch_sentences)
-                tokens_rate = tokens / run["seconds"]
-                rows.append(f"| {backend} | {mode} | {run['batch_size']} | {rate:.1f} | {tokens_rate:.0f} "
-                            f"| {tokens_rate / base_tokens_rate:.1f} | {result['first_call_s']:.2f} | {result['peak_rss_mib']:.0f} |")
-            print(f"  {backend} {mode}: load {result['load_s']:.2f} s", file=sys.stderr)
-    if "lattice" in modes and LatticeWeights.from_settings(read_settings(model_dir)).seq2seq == 0:
-        # Forked workers share the loaded lattice; with a seq2seq rescorer the Repairer does not fork.
-        for workers in [w for w in args.workers if w > 1]:
-            largest = max(args.batch_sizes)
-            result = run_worker("repair", {**job, "backend": "auto", "mode": "lattice", "workers": workers,
-                                           "batch_sizes": [largest], "quality_sources": []})
-            run = result["runs"][0]
-            tokens_rate = sum(token_counts.values()) / run["seconds"]
-            rows.append(f"| auto | lattice, {workers} workers | {largest} | {run['sentences'] / run['seconds']:.1f} "
-                        f"| {tokens_rate:.0f} | {tokens_rate / base_tokens_rate:.1f} | {result['first_call_s']:.2f} "
-                        f"| {result['peak_rss_mib']:.0f} (parent) |")
+            for batch_size in args.batch_sizes:  # a fresh process each: every first pass meets new words
+                result = run_worker("repair", {**job, "backend": backend, "mode": mode, "batch_sizes": [batch_size],
+                                               "quality_sources": quality_sources if batch_size == largest else []})
+                if batch_size == largest:
+                    outputs[(backend, mode)] = result["outputs"]
+                rows.append(row(backend, mode, result, sentences_bs1 if batch_size == 1 else sentences))
+                print(f"  {backend} {mode} batch {batch_size}: load {result['load_s']:.2f} s", file=sys.stderr)
+    if "lattice" in modes and LatticeWeights.from_settings(read_settings(model_dir)).seq2seq == 0 and args.workers:
+        # A big file in one call, in one process and in forked workers, which share the loaded lattice
+        # (with a seq2seq rescorer the Repairer does not fork).
+        long_input = benchmark_sentences(args.long_sentences)
+        token_counts.update(zip(long_input, (len(ids) for ids in tokenizer(long_input, add_special_tokens=False)["input_ids"])))
+        for workers in [1] + [w for w in args.workers if w > 1]:
+            result = run_worker("repair", {**job, "sentences": long_input, "backend": "auto", "mode": "lattice",
+                                           "workers": workers, "batch_sizes": [largest], "quality_sources": [], "again": False})
+            rows.append(row("auto", f"lattice, {workers} worker{'s' if workers > 1 else ''}, {len(long_input):,} sentences",
+                            result, long_input, " (parent)" if workers > 1 else ""))
     print()
     print("\n".join(rows))
     print()

@@ -341,7 +341,10 @@ class CandidateGenerator:
         lower = text.lower()
         if len(lower) < 2 or (text[:1].isupper() and self.thesaurus.lowercase_share(text) < 0.5):
             return ()  # a letter, or a capitalised name at the start of a sentence
-        return tuple((tuple(match_case(original, text).split()), logprob) for original, logprob in self._word_originals(lower))
+        originals = self._word_originals(lower)
+        if text[:1].isupper():  # lower-case originals of a lower-case word need no casing (most of them)
+            originals = tuple((match_case(original, text), logprob) for original, logprob in originals)
+        return tuple((tuple(original.split()), logprob) for original, logprob in originals)
 
     def _originals_of_word(self, observed: str) -> tuple[tuple[str, float], ...]:
         """Originals (inflected like ``observed``) whose synonym list holds it, best first.

@@ -61,6 +61,20 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _workers(value: str) -> int:
+    """A --workers value: a positive count, or "auto" for one per usable core (at most 8)."""
+    if value == "auto":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, min(cores, 8))
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or 'auto', got {value!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"workers must be at least 1, got {count}")
+    return count
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or none reads stdin")
     parser.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
@@ -85,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--mode", default="auto", help="auto (the model's default path) or free")
     repair.add_argument("--backend", default="auto", choices=["auto", "ctranslate2", "torch"],
                         help="what runs the seq2seq model; auto: ctranslate2 when installed (mtfix[fast]), else torch")
-    repair.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="processes repairing batches side by side (lattice mode; one per core for big files)")
+    repair.add_argument("--workers", type=_workers, default="auto", metavar="N",
+                        help="processes repairing batches side by side (lattice mode; an input of one batch stays in "
+                             "this process); default auto: one per core this process may use, at most 8")
 
     check = commands.add_parser("check", help="list the spans that look spun, with suggestions")
     _add_model_options(check)

@@ -57,3 +57,17 @@ def test_non_utf8_file_is_a_one_line_error(tmp_path, tiny_model_dir):
 def test_missing_model_is_a_one_line_error(tmp_path):
     result = run("repair", "-", "--model", str(tmp_path / "nomodel"), stdin="text")
     assert result.returncode != 0 and "nomodel" in result.stderr
+
+
+def test_workers_option_takes_a_count_or_auto():
+    import os
+
+    from mtfix.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["repair", "--workers", "3"]).workers == 3
+    auto = parser.parse_args(["repair"]).workers
+    assert 1 <= auto <= 8 and auto <= (os.cpu_count() or 1)
+    for wrong in ("0", "many"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["repair", "--workers", wrong])

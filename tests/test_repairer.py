@@ -135,3 +135,23 @@ def test_bad_arguments_are_rejected(tiny_model_dir):
         Repairer(tiny_model_dir, mode="creative")
     with pytest.raises(ValueError, match="workers"):
         Repairer(tiny_model_dir, workers=0)
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_forked_workers_run_one_blas_thread_each():
+    import multiprocessing
+
+    import numpy as np
+
+    from mtfix.repairer import _one_blas_thread
+
+    np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded in the parent, as after the detector has run
+    with multiprocessing.get_context("fork").Pool(1, initializer=_one_blas_thread) as pool:
+        threads = pool.apply(_blas_threads)
+    assert threads and all(n == 1 for n in threads)
