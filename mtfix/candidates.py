@@ -78,7 +78,7 @@ KINDS = ("keep", "synonym", "phrase", "damage")  # CandidateColumns.kind codes
 KEEP = 0
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 # Distinct output word tuples remembered before CandidateWords starts over (about 200 bytes each).
-MAX_CANDIDATE_WORDS = 1_000_000
+MAX_CANDIDATE_WORDS = 300_000
 
 
 class CandidateWords:
@@ -227,13 +227,15 @@ class CandidateGenerator:
         self._phrase_inverse = _invert_phrase_swaps()
         # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
         self._longest_swap = max(len(tokenize(variant)) for variant in self._phrase_inverse)
-        self._word_originals = lru_cache(maxsize=200_000)(self._originals_of_word)
-        self._word_options = lru_cache(maxsize=200_000)(self._options_of_token)
+        # Caches are sized for a long job over varied news (memory stays under 1 GiB, see README "Speed"):
+        # the per-token columns are what the lattice reads; the originals of a lower-cased word are kept a
+        # short while, for the same word capitalised at a sentence start.
         self.words = CandidateWords()
-        self._token_columns = lru_cache(maxsize=200_000)(self._columns_of_token)
-        self._token_ranks = lru_cache(maxsize=20_000)(self._ranks_of_token)
-        self._inflect = lru_cache(maxsize=500_000)(inflect)
-        self._prior = lru_cache(maxsize=500_000)(self._log_prior)
+        self._token_columns = lru_cache(maxsize=50_000)(self._columns_of_token)
+        self._token_ranks = lru_cache(maxsize=2_000)(self._ranks_of_token)
+        self._word_originals = lru_cache(maxsize=4_096)(self._originals_of_word)
+        self._inflect = lru_cache(maxsize=200_000)(inflect)
+        self._prior = lru_cache(maxsize=200_000)(self._log_prior)
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -326,13 +328,13 @@ class CandidateGenerator:
 
     def _columns_of_token(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The numbers and channel scores of ``_options_of_token(text)``, best first."""
-        options = self._word_options(text)
+        options = self._options_of_token(text)
         return (np.fromiter((self.words.number(words) for words, _ in options), dtype=np.int64, count=len(options)),
                 np.fromiter((logprob for _, logprob in options), dtype=np.float64, count=len(options)))
 
     def _ranks_of_token(self, text: str) -> dict[str, int]:
         """Lower-cased words -> rank among the single-word originals of ``text``."""
-        return {" ".join(words).lower(): rank for rank, (words, _) in enumerate(self._word_options(text))}
+        return {" ".join(words).lower(): rank for rank, (words, _) in enumerate(self._options_of_token(text))}
 
     # -- families ---------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "thesaurus.npz"
 DEFAULT_ALPHA = 0.5
 # Channel weight by evidence level 0..3 (see the module docstring).
 EVIDENCE_WEIGHT = np.array([1.0, 1.0, 1.3, 7.0])
+_INVERSE_CACHE_SIZE = 20_000
 
 # Words the thesaurus family never touches and never produces: closed-class words and auxiliaries.
 # Spinners handle these through their phrase table (PHRASE_SWAPS) instead.
@@ -235,6 +236,8 @@ class Thesaurus:
             order = np.lexsort((self._alphabetical[heads], -probs))
             vocab = self._vocab
             result = [(vocab[h], p) for h, p in zip(heads[order].tolist(), probs[order].tolist())]
+        if len(self._inverse_cache) >= _INVERSE_CACHE_SIZE:  # bounded: a long job meets most of the vocabulary
+            self._inverse_cache.clear()
         self._inverse_cache[key] = result
         return result
 

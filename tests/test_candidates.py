@@ -97,7 +97,7 @@ def _deduplicated_by_hand(generator, sentence, suspects=frozenset(), unsuspected
         if i in protected or not token.is_word or i in unsuspected:
             continue
         limit = generator.max_candidates_suspect if i in suspects else generator.max_candidates
-        found += [Candidate(i, i + 1, words, logprob, "synonym") for words, logprob in generator._word_options(token.text)[:limit]]
+        found += [Candidate(i, i + 1, words, logprob, "synonym") for words, logprob in generator._options_of_token(token.text)[:limit]]
     found += generator._phrase_candidates(tokens, protected) + generator._damage_candidates(sentence, tokens, protected)
     observed = [t.text.lower() for t in tokens]
     best: dict[tuple, Candidate] = {}
