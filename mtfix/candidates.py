@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, Hashable, NamedTuple
 
 import numpy as np
 
@@ -92,7 +92,7 @@ class CandidateWords:
     def __init__(self) -> None:
         self.words: list[tuple[str, ...]] = []
         self._number: dict[tuple[str, ...], int] = {}
-        self._features: dict[str, np.ndarray] = {}
+        self._features: dict[Hashable, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.words)
@@ -104,11 +104,13 @@ class CandidateWords:
             self.words.append(words)
         return found
 
-    def feature(self, name: str, compute, numbers: np.ndarray, fill=0) -> np.ndarray:
-        """``compute(words)`` at ``numbers``: ``compute`` maps a list of word tuples to an array with
-        one row each; it runs once per number, on the numbers added since its last run. 2-D features
-        may widen later: narrower rows are padded with ``fill``."""
-        known = self._features.get(name)
+    def feature(self, key: Hashable, compute: Callable[[list[tuple[str, ...]]], np.ndarray], numbers: np.ndarray,
+                fill: int = 0) -> np.ndarray:
+        """``compute(words)`` at ``numbers``: ``compute`` maps a list of word tuples to an array with one
+        row each; it runs once per number, on the numbers added since its last run. ``key`` names the
+        feature; its owner is part of it ((the LM decoder, "lm_ids")), so two owners never share one.
+        2-D features may widen later: narrower rows are padded with ``fill``."""
+        known = self._features.get(key)
         have = 0 if known is None else len(known)
         if have < len(self.words):
             added = np.asarray(compute(self.words[have:]))
@@ -116,13 +118,22 @@ class CandidateWords:
                 width = max(added.shape[1], known.shape[1])
                 known, added = (np.pad(x, ((0, 0), (0, width - x.shape[1])), constant_values=fill) for x in (known, added))
             known = added if known is None else np.concatenate([known, added])
-            self._features[name] = known
+            self._features[key] = known
         return known[numbers]
 
     def clear(self) -> None:
         self.words.clear()
         self._number.clear()
         self._features.clear()
+
+
+def padded(rows: list[list[int]] | list[tuple[int, ...]], fill: int = -1) -> np.ndarray:
+    """int64 matrix of ``rows``, left-aligned, as wide as the longest, padded with ``fill``: the shape
+    of the per-number features that hold several values per candidate (one per word)."""
+    matrix = np.full((len(rows), max(map(len, rows), default=0)), fill, dtype=np.int64)
+    for i, row in enumerate(rows):
+        matrix[i, :len(row)] = row
+    return matrix
 
 
 @dataclass
@@ -177,15 +188,6 @@ class CandidateColumns:
                    column((_KIND_CODE[c.kind] for c in candidates), np.int8),
                    column((c.context for c in candidates), np.float64), column((c.spun for c in candidates), np.float64),
                    column((c.choice for c in candidates), np.float64))
-
-
-def change_spans(candidates: list[Candidate]) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """The indices of the changes among ``candidates``, and their token starts and ends as arrays:
-    what the sentence-level scorers (context vectors, spin detector) compute on."""
-    changes = [i for i, c in enumerate(candidates) if not c.is_keep]
-    starts = np.fromiter((candidates[i].start for i in changes), dtype=np.int64, count=len(changes))
-    ends = np.fromiter((candidates[i].end for i in changes), dtype=np.int64, count=len(changes))
-    return changes, starts, ends
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,12 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _workers(value: str) -> int:
-    """A --workers value: a positive count, or "auto" for one per usable core (at most 8)."""
+    """A --workers value: a positive count, or "auto": one per usable core (at most 8) on Linux, where
+    forking a process that holds numpy is routine, and one elsewhere."""
     if value == "auto":
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return max(1, min(cores, 8))
+        if not sys.platform.startswith("linux"):
+            return 1
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
     try:
         count = int(value)
     except ValueError:
@@ -101,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what runs the seq2seq model; auto: ctranslate2 when installed (mtfix[fast]), else torch")
     repair.add_argument("--workers", type=_workers, default="auto", metavar="N",
                         help="processes repairing batches side by side (lattice mode; an input of one batch stays in "
-                             "this process); default auto: one per core this process may use, at most 8")
+                             "this process); default auto: on Linux one per core this process may use, at most 8")
 
     check = commands.add_parser("check", help="list the spans that look spun, with suggestions")
     _add_model_options(check)

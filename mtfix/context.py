@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import Candidate, CandidateColumns, CandidateWords
+from .candidates import Candidate, CandidateColumns, CandidateWords, padded
 from .text import Token, lm_form
 
 VECTORS_FILE = "vectors.safetensors"
@@ -116,8 +116,5 @@ class WordVectors:
 
     def _original_rows(self, candidate_words: list[tuple[str, ...]]) -> np.ndarray:
         """The vector rows of each candidate's known words, left-aligned, padded with -1."""
-        found = [[row for word in words for part in word.split() if (row := self._row(part)) >= 0] for words in candidate_words]
-        rows = np.full((len(found), max(map(len, found), default=0)), -1, dtype=np.int64)
-        for i, word_rows in enumerate(found):
-            rows[i, :len(word_rows)] = word_rows
-        return rows
+        return padded([[row for word in words for part in word.split() if (row := self._row(part)) >= 0]
+                       for words in candidate_words])

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from .candidates import Candidate, CandidateColumns, CandidateGenerator
+from .candidates import Candidate, CandidateColumns, CandidateGenerator, padded
 from .context import WordVectors
 from .detector import SpinDetector, detector_scores
 from .lm import ID_BITS, NgramLM
@@ -300,11 +300,7 @@ class LatticeDecoder:
     def _lm_ids(self, candidate_words: list[tuple[str, ...]]) -> np.ndarray:
         """The LM ids of each candidate's words (a word of a thesaurus phrase may hold spaces), left-aligned,
         padded with -1."""
-        ids = [self._ids_of_words(words) for words in candidate_words]
-        padded = np.full((len(ids), max(map(len, ids), default=0)), -1, dtype=np.int64)
-        for i, word_ids in enumerate(ids):
-            padded[i, :len(word_ids)] = word_ids
-        return padded
+        return padded([self._ids_of_words(words) for words in candidate_words])
 
     @staticmethod
     def _recombine(hyps: _Hyps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
