@@ -135,7 +135,7 @@ class Repairer:
         texts = list(texts)
         for index, text in enumerate(texts):
             _check_text(text, where=f"texts[{index}]")
-        pieces = [piece for index, text in enumerate(texts) for piece in self._pieces(index, text)]
+        pieces = self._pieces(texts)
         piece_texts = sorted({texts[p.text_index][p.start:p.end] for p in pieces}, key=len)
         edits_of = self._propose_all(piece_texts, self.progress if progress is None else progress)
         edits_per_text: list[list[Edit]] = [[] for _ in texts]
@@ -154,7 +154,7 @@ class Repairer:
             raise ValueError("check() needs a model with the candidate lattice (mode='lattice')")
         if min_score is None:
             min_score = DEFAULT_MIN_CHECK_SCORE
-        pieces = self._pieces(0, text)
+        pieces = self._pieces([text])
         found: list[Suspicion] = []
         piece_texts = [text[p.start:p.end] for p in pieces]
         for start in range(0, len(pieces), self.batch_size):
@@ -166,15 +166,22 @@ class Repairer:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _pieces(self, text_index: int, text: str) -> list[_Piece]:
-        pieces = []
+    def _pieces(self, texts: list[str]) -> list[_Piece]:
+        """The repairable sentences of ``texts``, split at clauses where they overflow the model's window."""
+        spans = [(index, start, end) for index, text in enumerate(texts) for start, end in sentence_spans(text)
+                 if is_repairable(text[start:end])]
         window = self.loaded.max_source_length
-        for start, end in sentence_spans(text):
-            sentence = text[start:end]
-            if not is_repairable(sentence):
-                continue
-            for piece_start, piece_end in self._fit_window(sentence, window):
-                pieces.append(_Piece(text_index, start + piece_start, start + piece_end))
+        # Most sentences fit whole: their token counts come from one tokenizer call for all of them.
+        short = [i for i, (index, start, end) in enumerate(spans) if end - start <= window * _CHARS_PER_TOKEN]
+        fits = set()
+        if short:
+            counts = self.loaded.tokenizer([texts[spans[i][0]][spans[i][1]:spans[i][2]] for i in short],
+                                           add_special_tokens=True)["input_ids"]
+            fits = {i for i, ids in zip(short, counts) if len(ids) <= window}
+        pieces = []
+        for i, (index, start, end) in enumerate(spans):
+            windows = [(0, end - start)] if i in fits else self._fit_window(texts[index][start:end], window)
+            pieces.extend(_Piece(index, start + piece_start, start + piece_end) for piece_start, piece_end in windows)
         return pieces
 
     def _fit_window(self, sentence: str, window: int) -> list[tuple[int, int]]:

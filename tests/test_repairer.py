@@ -155,3 +155,19 @@ def test_forked_workers_run_one_blas_thread_each():
     with multiprocessing.get_context("fork").Pool(1, initializer=_one_blas_thread) as pool:
         threads = pool.apply(_blas_threads)
     assert threads and all(n == 1 for n in threads)
+
+
+def test_pieces_of_many_texts_match_fitting_each_sentence_alone(tiny_repairer):
+    """Token counts come from one tokenizer call for all sentences; the pieces are those of fitting each
+    sentence to the window on its own (long ones split at clauses, junk skipped)."""
+    from mtfix.guards import is_repairable
+    from mtfix.segment import sentence_spans
+
+    window = tiny_repairer.loaded.max_source_length
+    long_sentence = ", ".join(f"the council stated clause number {i} was agreed" for i in range(window // 4)) + "."
+    texts = ["The navy released an attack. It was huge.", long_sentence + " Short one here.", "<p>markup</p>", "",
+             "x" * (window * 5) + " words after a very long token."]
+    expected = [(index, start + s, start + e) for index, text in enumerate(texts) for start, end in sentence_spans(text)
+                if is_repairable(text[start:end]) for s, e in tiny_repairer._fit_window(text[start:end], window)]
+    assert [(p.text_index, p.start, p.end) for p in tiny_repairer._pieces(texts)] == expected
+    assert any(index == 1 for index, _, _ in expected) and len({(i, s) for i, s, _ in expected if i == 1}) > 2
