@@ -102,21 +102,26 @@ class LatticeBackend:
         rows = [candidates.rows() if with_alternatives else [] for _, _, candidates in decoded]
         edits = [_edits(chosen, candidates, with_alternatives) for chosen, candidates in zip(best, rows)]
         near = [_near_miss_paths(chosen, candidates) for chosen, candidates in zip(best, rows)]
-        # Explaining a best path scores variants of it; those of all sentences are scored in one LM call.
-        variants = [_variants(tokens, chosen, sentence_edits) + [path for _, path in sentence_near]
-                    for chosen, (tokens, _, _), sentence_edits, sentence_near in zip(best, decoded, edits, near)]
-        scores = iter(self.decoder.scores_of([path for sentence_variants in variants for path in sentence_variants]))
+        # Explaining a best path scores variants of it, each the path with one stretch replaced. A repair
+        # scores a few per sentence, all sentences' whole paths in one LM call; check() scores one per
+        # change candidate, so only the words around each stretch are rescored, a sentence at a time.
+        variants = [_variants(tokens, chosen, sentence_edits) for chosen, (tokens, _, _), sentence_edits in zip(best, decoded, edits)]
+        if not with_alternatives:
+            flat = iter(self.decoder.scores_of([chosen[:p] + replacing + chosen[q:] for chosen, sentence_variants in zip(best, variants)
+                                                for p, q, replacing in sentence_variants]))
+            variant_scores = [[next(flat) for _ in sentence_variants] for sentence_variants in variants]
         results = []
-        for sentence, (tokens, paths, _), chosen, sentence_edits, sentence_near, sentence_variants in zip(
-                sentences, decoded, best, edits, near, variants):
-            sentence_scores = [next(scores) for _ in sentence_variants]
+        for index, (sentence, (tokens, paths, _), chosen, sentence_edits, sentence_near) in enumerate(
+                zip(sentences, decoded, best, edits, near)):
             if not paths:
                 results.append(([], []))
                 continue
-            explained = len(sentence_variants) - len(sentence_near)
-            proposed, suspicions = self._explain(sentence, tokens, chosen, sentence_edits, sentence_scores[:explained])
-            missed = _near_misses(sentence, tokens, sentence_scores[0],
-                                  [(candidate, score) for (candidate, _), score in zip(sentence_near, sentence_scores[explained:])])
+            scores = (self.decoder.replacement_scores(chosen, variants[index] + sentence_near) if with_alternatives
+                      else variant_scores[index])
+            explained = len(variants[index])
+            proposed, suspicions = self._explain(sentence, tokens, chosen, sentence_edits, scores[:explained])
+            missed = _near_misses(sentence, tokens, scores[0],
+                                  [(replacing[0], score) for (_, _, replacing), score in zip(sentence_near, scores[explained:])])
             results.append((proposed, suspicions + missed))
         return results
 
@@ -181,16 +186,17 @@ def _edits(chosen: list[Candidate], candidates: list[Candidate], with_rivals: bo
             for position, candidate in enumerate(chosen) if not candidate.is_keep]
 
 
-def _near_miss_paths(chosen: list[Candidate], candidates: list[Candidate]) -> list[tuple[Candidate, list[Candidate]]]:
-    """(change, the best path with it instead) for each change candidate over tokens the best path keeps."""
+def _near_miss_paths(chosen: list[Candidate], candidates: list[Candidate]) -> list[tuple[int, int, list[Candidate]]]:
+    """(p, q, [change]) for each change candidate over tokens the best path keeps: the best path with
+    ``chosen[p:q]`` (keep candidates) replaced by it."""
     position_of_token = {c.start: p for p, c in enumerate(chosen) if c.is_keep}
-    paths = []
+    found = []
     for candidate in candidates:
         positions = [position_of_token.get(t) for t in range(candidate.start, candidate.end)]
         if candidate.is_keep or None in positions:
             continue  # the best path changes part of this span: its rivals explain it
-        paths.append((candidate, chosen[:positions[0]] + [candidate] + chosen[positions[-1] + 1:]))
-    return paths
+        found.append((positions[0], positions[-1] + 1, [candidate]))
+    return found
 
 
 def _near_misses(sentence: str, tokens, best_score: float, scored: list[tuple[Candidate, float]]) -> list[Suspicion]:
@@ -217,14 +223,15 @@ def _without_overlaps(suspicions: list[Suspicion]) -> list[Suspicion]:
     return kept
 
 
-def _variants(tokens, chosen: list[Candidate], edits: list[tuple[int, list[Candidate]]]) -> list[list[Candidate]]:
-    """The paths that explain a best path: itself, then per edit the path with it undone and with each rival instead."""
-    paths = [chosen]
+def _variants(tokens, chosen: list[Candidate], edits: list[tuple[int, list[Candidate]]]) -> list[tuple[int, int, list[Candidate]]]:
+    """The variants that explain a best path, as (p, q, what replaces ``chosen[p:q]``): the path itself, then per
+    edit the path with it undone and with each rival instead."""
+    variants = [(0, 0, [])]
     for position, rivals in edits:
         candidate = chosen[position]
-        paths.append(chosen[:position] + keep_candidates(tokens, candidate.start, candidate.end) + chosen[position + 1:])
-        paths.extend(chosen[:position] + [rival] + chosen[position + 1:] for rival in rivals)
-    return paths
+        variants.append((position, position + 1, keep_candidates(tokens, candidate.start, candidate.end)))
+        variants.extend((position, position + 1, [rival]) for rival in rivals)
+    return variants
 
 
 def _capitalise_start(sentence: str, tokens, edits: list[Edit], thesaurus: Thesaurus) -> list[Edit]:

@@ -413,9 +413,15 @@ class LatticeDecoder:
         """ln P_LM of whole paths, </s> included, scored as the search scores them: one LM call for all."""
         if not paths:
             return np.zeros(0)
-        ids = [[x for c in chosen for x in self._ids_of_words(c.words)] for chosen in paths]
-        lengths = np.array([len(i) + 1 for i in ids], dtype=np.int64)  # + </s>
-        words = np.insert(np.array([x for i in ids for x in i], dtype=np.int32), np.cumsum(lengths - 1), self.lm.eos_id)
+        scores, path_starts = self._sequence_word_scores([[x for c in chosen for x in self._ids_of_words(c.words)]
+                                                          for chosen in paths])
+        return np.add.reduceat(scores.astype(np.float64), path_starts)
+
+    def _sequence_word_scores(self, sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """ln P_LM of each word of each sentence's LM ids, then of its </s>, all in one LM call (float32,
+        flat), and where each sequence's scores start."""
+        lengths = np.array([len(i) + 1 for i in sequences], dtype=np.int64)  # + </s>
+        words = np.insert(np.array([x for i in sequences for x in i], dtype=np.int32), np.cumsum(lengths - 1), self.lm.eos_id)
         path_starts = np.cumsum(lengths) - lengths
         index = np.arange(len(words))
         position = index - np.repeat(path_starts, lengths)  # of each word within its path
@@ -425,8 +431,47 @@ class LatticeDecoder:
             back = context_size - column  # this column holds the word that many places earlier
             inside = position >= back
             contexts[inside, column] = words[index[inside] - back]
-        scores = self.lm.score_batch(contexts, words, unk_per_type=True)
-        return np.add.reduceat(scores.astype(np.float64), path_starts)
+        return self.lm.score_batch(contexts, words, unk_per_type=True), path_starts
+
+    def replacement_scores(self, base: list[Candidate], replacements: list[tuple[int, int, list[Candidate]]]) -> list[float]:
+        """For each (p, q, candidates), the score ``scores_of`` gives ``base`` with ``base[p:q]`` replaced by
+        ``candidates``, up to rounding: only the LM scores of the words that change and of the ``order - 1``
+        words after them are computed (``check()`` scores a variant per change candidate of a sentence)."""
+        if not replacements:
+            return []
+        k = self.lm.order - 1
+        base_ids = [self._ids_of_words(c.words) for c in base]
+        offsets = np.concatenate([[0], np.cumsum([len(ids) for ids in base_ids], dtype=np.int64)]).tolist()
+        words = [x for ids in base_ids for x in ids]
+        base_scores = self._sequence_word_scores([words])[0].astype(np.float64)  # the words, then </s>
+        lm_prefix = np.concatenate([[0.0], np.cumsum(base_scores)])
+        w = self.weights
+
+        def weighted(c: Candidate) -> float:  # what a candidate adds to a path's score besides the LM
+            if c.kind == "keep":
+                return 0.0
+            return w.channel * c.channel + w.context * c.context + w.detector * c.spun + w.choice * c.choice - w.change_penalty
+
+        base_prefix = np.concatenate([[0.0], np.cumsum([weighted(c) for c in base])])
+        contexts, targets, owners, lost_from, lost_to = [], [], [], [], []
+        for r, (p, q, replacing) in enumerate(replacements):
+            start, stop = offsets[p], offsets[q]
+            history = [self.lm.bos_id] * max(0, k - start) + words[max(0, start - k):start]
+            tail = words[stop:stop + k]
+            changed = [x for c in replacing for x in self._ids_of_words(c.words)] + tail + ([self.lm.eos_id] if len(tail) < k else [])
+            sequence = history + changed
+            contexts.extend(sequence[j:j + k] for j in range(len(changed)))
+            targets.extend(changed)
+            owners.extend([r] * len(changed))
+            lost_from.append(start)
+            lost_to.append(min(stop + k, len(words) + 1))
+        scores = self.lm.score_batch(np.array(contexts, dtype=np.int32).reshape(len(targets), k),
+                                     np.array(targets, dtype=np.int32), unk_per_type=True)
+        added = np.bincount(np.array(owners, dtype=np.int64), weights=scores.astype(np.float64), minlength=len(replacements))
+        lm_scores = lm_prefix[-1] - (lm_prefix[lost_to] - lm_prefix[lost_from]) + added
+        p, q = (np.array([r[i] for r in replacements], dtype=np.int64) for i in (0, 1))
+        others = base_prefix[-1] - (base_prefix[q] - base_prefix[p]) + np.array([sum(map(weighted, r[2])) for r in replacements])
+        return (w.lm * lm_scores + others).tolist()
 
     def scores_of(self, paths: list[list[Candidate]]) -> list[float]:
         """The score of each path as the search would give it (all LM scores in one call)."""

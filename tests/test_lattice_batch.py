@@ -115,3 +115,25 @@ def test_asking_for_fewer_paths_keeps_the_best_ones(backend, sentences):
     for (_, paths, _), (_, best, _) in zip(full, single):
         assert len(best) == min(len(paths), 1)
         assert [p.candidates for p in best] == [p.candidates for p in paths[:1]]
+
+
+def test_replacement_scores_match_scoring_whole_paths(backend, sentences):
+    """check() rescores only the words around a replaced stretch; that equals scoring the whole variant path."""
+    from mtfix.lattice import keep_candidates
+
+    decoder = backend.decoder
+    checked = 0
+    for sentence in sentences[:25]:
+        tokens, paths, columns = decoder.nbest(sentence)
+        if not paths or not tokens:
+            continue
+        best, candidates = paths[0].candidates, columns.rows()
+        keep_at = {c.start: p for p, c in enumerate(best) if c.is_keep}
+        replacements = [(0, 0, []), (0, 1, [best[0]]), (len(best) - 1, len(best), [best[-1]])]
+        replacements += [(keep_at[c.start], keep_at[c.end - 1] + 1, [c]) for c in candidates
+                         if not c.is_keep and all(t in keep_at for t in range(c.start, c.end))][:40]
+        replacements += [(p, p + 1, keep_candidates(tokens, c.start, c.end)) for p, c in enumerate(best) if not c.is_keep]
+        whole = decoder.scores_of([best[:p] + replacing + best[q:] for p, q, replacing in replacements])
+        np.testing.assert_allclose(decoder.replacement_scores(best, replacements), whole, rtol=0, atol=1e-6)
+        checked += len(replacements)
+    assert checked > 100
