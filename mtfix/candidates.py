@@ -318,7 +318,8 @@ class CandidateGenerator:
                 rank = self._token_ranks(tokens[candidate.start].text).get(words)
                 if rank is not None and rank < len(numbers[block]):
                     if candidate.channel > channels[block][rank]:
-                        numbers[block], channels[block], kinds[block] = numbers[block].copy(), channels[block].copy(), kinds[block]
+                        # The per-token arrays are the cache's own: the winner goes into copies.
+                        numbers[block], channels[block] = numbers[block].copy(), channels[block].copy()
                         numbers[block][rank] = self.words.number(candidate.words)
                         channels[block][rank] = candidate.channel
                         kinds[block][rank] = _KIND_CODE[candidate.kind]
