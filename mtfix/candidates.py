@@ -337,7 +337,8 @@ class CandidateGenerator:
 
     def _ranks_of_token(self, text: str) -> dict[str, int]:
         """Lower-cased words -> rank among the single-word originals of ``text``."""
-        return {" ".join(words).lower(): rank for rank, (words, _) in enumerate(self._options_of_token(text))}
+        numbers = self._token_columns(text)[0]  # the cached originals, not looked up again
+        return {" ".join(self.words.words[number]).lower(): rank for rank, number in enumerate(numbers.tolist())}
 
     # -- families ---------------------------------------------------------------------------------
 

@@ -91,7 +91,6 @@ class SpinDetector:
                 raise ValueError(f"the original-word head needs {ORIGINALS_FILE} with one word per class, "
                                  f"class {OTHER_WORD} (another word) aside")
             self.original_index = {word: i + 1 for i, word in enumerate(original_words)}
-        self._original_rows: dict[str, int] = {}
         self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -205,24 +204,17 @@ class SpinDetector:
         return [_per_token(encoding.offsets, token_spun, token_states, words)
                 for encoding, words, token_spun, token_states in zip(encodings, tokens, spun, states)]
 
-    def _original_row(self, word: str) -> int:
-        """The head's class of ``word`` (cached: lm_form is a regex, and candidate words repeat)."""
-        row = self._original_rows.get(word)
-        if row is None:
-            row = self.original_index.get(lm_form(word), OTHER_WORD)
-            if len(self._original_rows) < 500_000:
-                self._original_rows[word] = row
-        return row
-
     def original_logits(self, states: np.ndarray, words: list[str]) -> np.ndarray:
         """The original-word head's logit for ``words[i]`` at token state ``states[i]`` (words outside its
         vocabulary share one class): only the rows of the words asked for are read."""
         return self.original_logits_of_rows(states, self.original_rows([(word,) for word in words]))
 
     def original_rows(self, candidate_words: list[tuple[str, ...]]) -> np.ndarray:
-        """The head's class of each candidate's first word."""
-        assert self.original_index is not None, "this detector has no original-word head"
-        return np.fromiter((self._original_row(words[0]) for words in candidate_words), dtype=np.int64, count=len(candidate_words))
+        """The head's class of each candidate's first word (the lattice keeps them per numbered word tuple)."""
+        index = self.original_index
+        assert index is not None, "this detector has no original-word head"
+        return np.fromiter((index.get(lm_form(words[0]), OTHER_WORD) for words in candidate_words), dtype=np.int64,
+                           count=len(candidate_words))
 
     def original_logits_of_rows(self, states: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The head's logit for class ``rows[i]`` at token state ``states[i]``."""

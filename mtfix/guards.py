@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .text import tokenize, words
+from .text import is_word, tokenize, words
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+?(?=[.,;:!?)\]\"']*(?:\s|$))|\b[\w.-]+@[\w-]+\.\w+(?:\.\w+)*\b", re.IGNORECASE)
 # Wire style spells out one to nine; a repair may write "three" for "3" (same value), nothing else.
@@ -113,7 +113,7 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
 
 
 def _looks_english(sentence: str) -> bool:
-    tokens = [w.lower() for w in words(sentence) if w[:1].isalnum() or w[:1] == "_"]  # Token.is_word
+    tokens = [w.lower() for w in words(sentence) if is_word(w)]
     if len(tokens) < 4:
         return True  # too short to judge; the model sees it, the guards still apply
     hits = sum(1 for t in tokens if t in _ENGLISH_FUNCTION_WORDS)

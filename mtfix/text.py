@@ -24,7 +24,12 @@ class Token:
 
     @property
     def is_word(self) -> bool:
-        return self.text[:1].isalnum() or self.text[:1] == "_"
+        return is_word(self.text)
+
+
+def is_word(token: str) -> bool:
+    """Whether a token (of :func:`tokenize` or :func:`words`) is a word rather than punctuation."""
+    return token[:1].isalnum() or token[:1] == "_"
 
 
 def tokenize(text: str) -> list[Token]:
