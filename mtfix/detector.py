@@ -29,6 +29,8 @@ from .text import Token, lm_form
 DETECTOR_DIR = "detector"
 _PROBABILITY_FLOOR = 1e-4  # log-odds stay finite: a detector is never certain
 _CHUNK = 32  # sentences per encoder call
+_PAD_TO = 8  # a sentence is padded to the next multiple of this many subword tokens
+_MIN_GEMM_ROWS = 64  # matrix products of fewer rows are padded to this many
 # A detector trained with --original_words also predicts each word's original among the words of this
 # file (class i + 1 for line i); class OTHER_WORD is any other word.
 ORIGINALS_FILE = "originals.txt"
@@ -162,7 +164,13 @@ class SpinDetector:
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         weight = self.w[name + ".weight"]  # (in, out)
-        return (x.reshape(-1, x.shape[-1]) @ weight + self.w[name + ".bias"]).reshape(*x.shape[:-1], weight.shape[1])
+        rows = x.reshape(-1, x.shape[-1])
+        count = len(rows)
+        if count < _MIN_GEMM_ROWS:
+            # BLAS sums in another order for a product of few rows (gemv, small-matrix kernels): zero rows
+            # keep a sentence's scores the same whatever else shares its call.
+            rows = np.concatenate([rows, np.zeros((_MIN_GEMM_ROWS - count, rows.shape[1]), dtype=rows.dtype)])
+        return ((rows @ weight)[:count] + self.w[name + ".bias"]).reshape(*x.shape[:-1], weight.shape[1])
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         mean = x.mean(-1, keepdims=True)
@@ -184,11 +192,12 @@ class SpinDetector:
         encodings = self.tokenizer.encode_batch(sentences)
         spun: list[np.ndarray] = [np.zeros(0) for _ in sentences]
         states: list[np.ndarray | None] = [None for _ in sentences]
-        # Runs of similar length share a padded matrix: attention costs length squared, padding too.
+        # Sentences of one padded length share a matrix (attention costs length squared, padding too).
+        # The padded length depends on the sentence alone, so its scores do not depend on which other
+        # sentences share its call: padding changes the floating-point sums of attention.
         by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        for first in range(0, len(by_length), _CHUNK):
-            rows = by_length[first:first + _CHUNK]
-            length = max(len(encodings[i].ids) for i in rows)
+        for rows in _padding_groups(by_length, [_padded_length(len(e.ids)) for e in encodings]):
+            length = _padded_length(len(encodings[rows[-1]].ids))
             ids = np.zeros((len(rows), length), dtype=np.int64)
             mask = np.zeros((len(rows), length), dtype=np.int64)
             for row, i in enumerate(rows):
@@ -231,6 +240,21 @@ class SpinDetector:
         for i in np.flatnonzero(ends - starts > 1):  # phrases: a few per sentence
             best[i] = log_spun[starts[i]:ends[i]].max()
         return best - (kept_prefix[ends] - kept_prefix[starts])
+
+
+def _padded_length(tokens: int) -> int:
+    return -(-tokens // _PAD_TO) * _PAD_TO
+
+
+def _padding_groups(by_length: list[int], padded: list[int]) -> list[list[int]]:
+    """Runs of at most _CHUNK sentences (indices sorted by length) that share one padded length."""
+    groups: list[list[int]] = []
+    for i in by_length:
+        if groups and padded[groups[-1][0]] == padded[i] and len(groups[-1]) < _CHUNK:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def _per_token(offsets: list[tuple[int, int]], subword_spun: np.ndarray, subword_states: np.ndarray | None,

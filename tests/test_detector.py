@@ -260,3 +260,22 @@ def test_per_token_reading_matches_reading_character_by_character(offsets, words
     expected_spun, expected_states = _per_token_by_characters(offsets, spun, states, tokens)
     np.testing.assert_array_equal(reading.spun, expected_spun)
     np.testing.assert_array_equal(reading.states, expected_states.astype(np.float32))
+
+
+def test_a_sentence_reads_the_same_whatever_shares_its_call():
+    """Batch composition must not move a score by even one bit: sharded and Ray jobs compare byte for byte
+    with one whole-file run (padding lengths and BLAS's paths for few-row products once did)."""
+    from pathlib import Path
+
+    detector = SpinDetector.load(Path(DEFAULT_MODEL_DIR) / "detector")
+    sentences = SENTENCES + ["Talks failed.", "The minister said on Thursday that the ceasefire in the northwestern "
+                             "province had not been fully secured despite an announcement by Moscow last week.",
+                             "Prices rose 3 pct in the year to March, the statistics bureau said."]
+    tokens = [tokenize(s) for s in sentences]
+    together = detector.read(sentences, tokens)
+    for i, sentence in enumerate(sentences):
+        (alone,) = detector.read([sentence], [tokens[i]])
+        assert np.array_equal(alone.spun, together[i].spun)
+        assert np.array_equal(alone.states, together[i].states)
+    pair = detector.read(sentences[3:5], tokens[3:5])
+    assert np.array_equal(pair[1].spun, together[4].spun)
