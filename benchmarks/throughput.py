@@ -65,7 +65,7 @@ def benchmark_sentences(limit: int, seed: int = 0) -> list[str]:
 
 def quality_set(limit: int) -> tuple[str, list[str], list[str]]:
     """(name, sources, references): up to ``limit`` test pairs, or the seed article's lines."""
-    from eval.inputs import load_seed, load_synthetic
+    from mtfix.evaluation.inputs import load_seed, load_synthetic
 
     eval_set = load_synthetic(PAIRS_DIR) if PAIRS_DIR.is_dir() else load_seed()
     lines = eval_set.scored_lines[:limit]

@@ -1,16 +1,10 @@
-"""mtfix's evaluation: metrics, the report builder and its renderers, and the ``mtfix eval`` command."""
+"""Thin scripts for a checkout: the evaluation itself is :mod:`mtfix.evaluation`, installed with mtfix.
 
-from eval.inputs import EvalInputError, EvalSet, load_files, load_test_set
-from eval.report import Report, build_report, render_html, render_json, render_markdown
+    python -m eval ...                 # the same command as ``mtfix eval``
+    python -m eval.ablation ...        # mtfix.evaluation.ablation
+    python -m eval.check_quality ...   # mtfix.evaluation.check_quality
+    python -m eval.screenshot ...      # mtfix.evaluation.screenshot
 
-__all__ = [
-    "EvalInputError",
-    "EvalSet",
-    "Report",
-    "build_report",
-    "load_files",
-    "load_test_set",
-    "render_html",
-    "render_json",
-    "render_markdown",
-]
+The seed test set is ``seeds/`` at the top of the checkout; the package reads it through
+``mtfix/evaluation/testsets/``, whose files are links to it.
+"""

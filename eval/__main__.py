@@ -1,5 +1,5 @@
 """``python -m eval``: the same command as ``mtfix eval``."""
 
-from eval.cli import main
+from mtfix.evaluation.cli import main
 
 raise SystemExit(main())

@@ -32,6 +32,13 @@ FUNCTION_WORDS = frozenset(
     here all any each some can could may might must shall should will would""".split()
 )
 _NUMBER_NAMES = "one two three four five six seven eight nine".split()
+# Number words are numbers: a repair never changes them ("tens of trillions" -> "thousands" is damage).
+# Ordinals are left out: "first" and "second" are as often a spinner's "earlier" and "moment".
+NUMBER_WORDS = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million
+    billion trillion dozen hundreds thousands millions billions trillions dozens tens half twice""".split()
+)
 # Digits stay digits before units, in dates and scores; wire style spells out one to nine otherwise.
 _NUMBER_UNITS = frozenset(
     """pct percent per cent % mln bln billion million trillion thousand dlrs dollars cents pounds euros
@@ -220,12 +227,14 @@ class CandidateGenerator:
         max_candidates: int = 32,
         max_candidates_suspect: int = 0,  # for words the spin detector flags; 0: as max_candidates
         max_phrase_tokens: int = 4,  # of thesaurus phrases; swap-table phrases may be longer
+        spell_out_numbers: bool = False,  # offer "three" for "3" where wire style wants a word
     ):
         self.thesaurus = thesaurus or Thesaurus.load()
         self.rates = rates or ChannelRates()
         self.max_candidates = max_candidates
         self.max_candidates_suspect = max(max_candidates_suspect, max_candidates)
         self.max_phrase_tokens = max_phrase_tokens
+        self.spell_out_numbers = spell_out_numbers
         self._phrase_inverse = _invert_phrase_swaps()
         # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
         self._longest_swap = max(len(tokenize(variant)) for variant in self._phrase_inverse)
@@ -272,6 +281,10 @@ class CandidateGenerator:
                 numbers.append(token_numbers[:limit])
                 channels.append(token_channels[:limit])
         extras = self._phrase_candidates(tokens, protected) + self._damage_candidates(sentence, tokens, protected)
+        # A phrase's words are written joined by one space: over any other gap (a tab, a line break, two
+        # spaces) the edit would swallow layout. Damage fixes join on purpose ("Syria s" -> "Syria's").
+        extras = [c for c in extras if c.kind == "damage" or all(
+            sentence[tokens[k].end:tokens[k + 1].start] == " " for k in range(c.start, c.end - 1))]
         numbers, channels, kinds, extras = self._merge_extras(tokens, positions, numbers, channels, extras)
         counts = [len(n) for n in numbers]
         synonym_starts = np.repeat(np.array(positions, dtype=np.int64), counts)
@@ -438,8 +451,9 @@ class CandidateGenerator:
                 gap = sentence[tokens[i - 1].end:token.start]
                 if _APOSTROPHE_GAP.fullmatch(gap) and tokens[i - 1].is_word:
                     results.append(Candidate(i - 1, i + 1, (tokens[i - 1].text + apostrophe + "s",), log_rate, "damage"))
-            # "3 soldiers" -> "three soldiers"
-            if (i not in protected or token.text.isdigit()) and token.text in "123456789" and len(token.text) == 1:
+            # "3 soldiers" -> "three soldiers": only when asked, as clean copy writes "my 2 daughters" too.
+            if (self.spell_out_numbers and (i not in protected or token.text.isdigit())
+                    and token.text in "123456789" and len(token.text) == 1):
                 if self._spell_out(tokens, i):
                     results.append(Candidate(i, i + 1, (_NUMBER_NAMES[int(token.text) - 1],), log_rate, "damage"))
         return results
@@ -459,9 +473,11 @@ class CandidateGenerator:
 
     @staticmethod
     def _protected_indices(sentence: str, tokens: list[Token]) -> set[int]:
-        """Tokens that get no candidates: names, numbers, URLs, and words glued to them."""
+        """Tokens that get no candidates: names, numbers (digits and number words), URLs, and words glued
+        to them."""
         names = protected_tokens(sentence)
         return {i for i, t in enumerate(tokens) if t.text in names or any(c.isdigit() for c in t.text)
+                or t.text.lower() in NUMBER_WORDS
                 or any(t.text in name and len(name) > len(t.text) for name in names if "/" in name or "." in name)}
 
 

@@ -36,7 +36,8 @@ class LatticeBackend:
 
     def __init__(self, lm: NgramLM, weights: LatticeWeights, rescorer: SequenceScorer | LoadedModel | None = None,
                  thesaurus: Thesaurus | None = None, vectors: WordVectors | None = None,
-                 rates: ChannelRates | None = None, detector: SpinDetector | None = None):
+                 rates: ChannelRates | None = None, detector: SpinDetector | None = None,
+                 restore_number_words: bool = False):
         self.weights = weights
         if isinstance(rescorer, LoadedModel):  # a torch model from load_model
             from .fast import TorchEngine
@@ -45,13 +46,16 @@ class LatticeBackend:
         self.rescorer = rescorer if weights.seq2seq > 0 else None
         self.thesaurus = thesaurus or Thesaurus.load()
         generator = CandidateGenerator(self.thesaurus, rates, max_candidates=weights.candidates_per_word,
-                                       max_candidates_suspect=weights.candidates_per_suspect_word)
+                                       max_candidates_suspect=weights.candidates_per_suspect_word,
+                                       spell_out_numbers=restore_number_words)
         self.decoder = LatticeDecoder(lm, generator, weights, vectors, detector)
 
     @classmethod
-    def from_model(cls, loaded: LoadedModel, rescorer: SequenceScorer | None = None) -> "LatticeBackend":
+    def from_model(cls, loaded: LoadedModel, rescorer: SequenceScorer | None = None,
+                   restore_number_words: bool = False) -> "LatticeBackend":
         """The lattice of a model directory: its LM file, its tuned weights, its seq2seq as rescorer
-        (``rescorer``, e.g. the CTranslate2 engine, or else the torch model of ``loaded``)."""
+        (``rescorer``, e.g. the CTranslate2 engine, or else the torch model of ``loaded``);
+        ``restore_number_words``: offer "three" for "3" (see :class:`mtfix.candidates.CandidateGenerator`)."""
         lm_path = loaded.path / LM_FILE
         if not lm_path.is_file():
             raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {LM_FILE} (the news language model of the lattice path)")
@@ -69,7 +73,8 @@ class LatticeBackend:
                 raise ModelLoadError(f"{detector_path} has no original-word head, which the model's mtfix.json "
                                      f"weights with choice {weights.choice:g}")
         return cls(NgramLM.load(lm_path), weights, rescorer or loaded, vectors=vectors,
-                   rates=ChannelRates.from_settings(loaded.settings), detector=detector)
+                   rates=ChannelRates.from_settings(loaded.settings), detector=detector,
+                   restore_number_words=restore_number_words)
 
     def repair_sentences(self, sentences: list[str]) -> list[str]:
         """The best path of each sentence as text (every edit applied, whatever its confidence)."""
@@ -174,7 +179,6 @@ class LatticeBackend:
             after = " ".join(candidate.words)
             proposed.append(Edit(start, end, sentence[start:end], after, confidence))
             suspicions.append(Suspicion(start, end, sentence[start:end], after, confidence, alternatives))
-        proposed = _capitalise_start(sentence, tokens, proposed, self.thesaurus)
         return proposed, suspicions
 
 
@@ -232,25 +236,3 @@ def _variants(tokens, chosen: list[Candidate], edits: list[tuple[int, list[Candi
         variants.append((position, position + 1, keep_candidates(tokens, candidate.start, candidate.end)))
         variants.extend((position, position + 1, [rival]) for rival in rivals)
     return variants
-
-
-def _capitalise_start(sentence: str, tokens, edits: list[Edit], thesaurus: Thesaurus) -> list[Edit]:
-    """Spinners lower-case the first word of a sentence ("however", "we're"); restore its capital.
-
-    Only an ordinary dictionary word is capitalised, so "eBay" or "iPhone" at a start stay as written.
-    """
-    first = next((t for t in tokens if t.is_word), None)
-    if first is None or not first.text[:1].islower() or any(c.isupper() for c in first.text):
-        return edits
-    if any(t.text not in "\"'“‘([" for t in tokens[: tokens.index(first)]):
-        return edits
-    covering = next((e for e in edits if e.start <= first.start < e.end or e.start == first.start), None)
-    if covering is not None:
-        if covering.after[:1].islower():
-            fixed = Edit(covering.start, covering.end, covering.before, covering.after[:1].upper() + covering.after[1:], covering.score)
-            return [fixed if e is covering else e for e in edits]
-        return edits
-    if thesaurus.frequency(first.text) <= 0:
-        return edits
-    capital = first.text[:1].upper() + first.text[1:]
-    return sorted(edits + [Edit(first.start, first.end, first.text, capital, 0.9)], key=lambda e: e.start)

@@ -50,11 +50,16 @@ class WordVectors:
     def load(cls, path: str | Path) -> "WordVectors":
         from safetensors import safe_open
 
-        with safe_open(str(path), framework="numpy") as stored:
-            if (stored.metadata() or {}).get("format") != "mtfix-word-vectors-1":
-                raise ValueError(f"{path} is not an mtfix word-vector file")
-            codes = stored.get_tensor("codes")
-            words = stored.get_tensor("vocab").tobytes().decode("utf-8").split("\n")
+        from .model import ModelLoadError
+
+        try:
+            with safe_open(str(path), framework="numpy") as stored:
+                if (stored.metadata() or {}).get("format") != "mtfix-word-vectors-1":
+                    raise ValueError(f"{path} is not an mtfix word-vector file")
+                codes = stored.get_tensor("codes")
+                words = stored.get_tensor("vocab").tobytes().decode("utf-8").split("\n")
+        except Exception as error:  # safetensors raises its own types for a truncated or damaged file
+            raise ModelLoadError(f"cannot load the word vectors {path}: {error}") from error
         return cls(words, codes.astype(np.float32) / _QUANT)
 
     # -- scoring ----------------------------------------------------------------------------------

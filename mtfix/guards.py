@@ -86,7 +86,9 @@ def tokenize_all(text: str) -> list[str]:
 
 
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>|&[a-z]+;|&#\d+;")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+# Control characters (C0 and C1), the replacement character, and lone surrogates (a str decoded with
+# surrogateescape or built by hand): no tokenizer takes the last, and none of them is prose.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
 
 
 def is_repairable(sentence: str) -> bool:

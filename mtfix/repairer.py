@@ -7,7 +7,7 @@ import functools
 import multiprocessing
 import os
 from dataclasses import dataclass
-from typing import Protocol, Sequence, overload
+from typing import Callable, Protocol, Sequence, overload
 
 from tqdm.auto import tqdm
 
@@ -15,13 +15,18 @@ from .constrained import DEFAULT_MIN_CHECK_SCORE
 from .guards import is_repairable, violations
 from .lattice import LatticeWeights, Suspicion
 from .fast import Engine, load_engine
-from .model import read_settings, resolve_model_dir
+from .model import check_file_sizes, read_settings, resolve_model_dir
+from .passthrough import QUOTE_POLICIES, overlaps, passthrough_spans, quoted_spans
 from .result import Edit, Repair, apply_edits
-from .segment import clause_spans, sentence_spans
+from .segment import clause_spans, sentence_spans, starts_sentence
 
 # The tokenizer of our models averages well over 3 characters a token on news copy, so a piece of
 # this many characters per token of window fits; pieces are re-checked with the real tokenizer.
 _CHARS_PER_TOKEN = 3
+
+# quotes="auto": a text with this many repairs is spun, quotations and all. Clean news makes a false
+# repair in about 1 sentence in 100 (tests/data/clean_test_sample.txt: no text with quotes reached 3).
+_SPUN_TEXT_REPAIRS = 3
 
 
 class Backend(Protocol):
@@ -74,6 +79,16 @@ class Repairer:
         workers: processes that repair batches side by side (lattice mode without seq2seq rescoring, on
             systems with fork; otherwise one). The lattice is pure CPU work in one thread, so use one
             worker per core for big jobs.
+        quotes: what to do inside double quotation marks ("...", “...”): "keep" them as they are (news
+            copy quotes people verbatim), "repair" them like the rest, or "auto" (default): keep them
+            unless the text that holds them is evidently spun (at least three repairs in it, the
+            quotation's own included), because a spinner rewrites quotations with everything else.
+        restore_number_words: let the lattice spell out a digit where wire style wants a word ("3 soldiers"
+            -> "three soldiers", a spinner's damage). Off by default: digits and number words are kept.
+
+    Code, JSON/YAML/CSV, markup, tables and lists of identifiers (see :mod:`mtfix.passthrough`) are
+    always passed through unchanged, and a repair never changes the case of a word: only a word it
+    writes in place of the first word of a sentence takes a capital.
     """
 
     def __init__(
@@ -87,6 +102,8 @@ class Repairer:
         progress: bool = False,
         backend: str = "auto",
         workers: int = 1,
+        quotes: str = "auto",
+        restore_number_words: bool = False,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -96,6 +113,8 @@ class Repairer:
             raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
+        if quotes not in QUOTE_POLICIES:
+            raise ValueError(f"quotes must be one of {', '.join(map(repr, QUOTE_POLICIES))}, got {quotes!r}")
         if mode not in ("auto", "lattice", "free"):
             raise ValueError(f"mode must be 'auto', 'lattice' or 'free', got {mode!r}")
         from .constrained import LatticeBackend, has_lattice
@@ -107,13 +126,16 @@ class Repairer:
         # self.loaded.model is None with ctranslate2, and with torch until the seq2seq is first needed:
         # the lattice path without rescoring never needs it.
         needs_seq2seq = mode == "free" or LatticeWeights.from_settings(read_settings(path)).seq2seq > 0
+        check_file_sizes(path, lattice=mode == "lattice", seq2seq=needs_seq2seq)
         self.loaded, self.engine = load_engine(path, backend=backend, device=device, lazy=not needs_seq2seq)
         self.batch_size = batch_size
         self.min_confidence = min_confidence
         self.progress = progress
         self.workers = workers
-        self.backend: Backend = (LatticeBackend.from_model(self.loaded, self.engine) if mode == "lattice"
-                                 else FreeGenerationBackend(self.engine, num_beams))
+        self.quotes = quotes
+        self.restore_number_words = restore_number_words
+        self.backend: Backend = (LatticeBackend.from_model(self.loaded, self.engine, restore_number_words=restore_number_words)
+                                 if mode == "lattice" else FreeGenerationBackend(self.engine, num_beams))
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -129,7 +151,9 @@ class Repairer:
         """The repaired text and the :class:`Edit` list (offsets into ``text``) that produced it."""
         return self.repair_many_with_edits([text])[0]
 
-    def repair_many_with_edits(self, texts: Sequence[str], progress: bool | None = None) -> list[Repair]:
+    def repair_many_with_edits(self, texts: Sequence[str],
+                               progress: bool | Callable[[int], None] | None = None) -> list[Repair]:
+        """``progress``: show a bar counted in sentences (True), or call this with each batch's count."""
         if isinstance(texts, (str, bytes)):
             raise TypeError("repair_many expects a sequence of strings, not a single string; use repair()")
         texts = list(texts)
@@ -142,6 +166,8 @@ class Repairer:
         for piece in pieces:
             for edit in edits_of[texts[piece.text_index][piece.start:piece.end]]:
                 edits_per_text[piece.text_index].append(edit.shifted(piece.start))
+        edits_per_text = [_capitalise_sentence_starts(text, self._outside_quotes(text, edits, len(edits)))
+                          for text, edits in zip(texts, edits_per_text)]
         return [Repair(text, apply_edits(text, edits), edits) for text, edits in zip(texts, edits_per_text)]
 
     def check(self, text: str, min_score: float | None = None) -> list[Suspicion]:
@@ -162,14 +188,27 @@ class Repairer:
             checked = self.backend.check(piece_texts[start:start + self.batch_size], min_score)
             for piece, suspicions in zip(batch, checked):
                 found.extend(s.shifted(piece.start) for s in suspicions)
-        return found
+        confident = sum(s.score >= self.min_confidence for s in found)
+        return self._outside_quotes(text, found, confident)
 
     # -- internals --------------------------------------------------------------------------------
 
+    def _outside_quotes(self, text: str, spans: list, repairs: int) -> list:
+        """``spans`` (edits or suspicions) less those inside a quotation, unless quotes are repaired too
+        (``quotes="repair"``, or "auto" and ``text`` holds at least ``_SPUN_TEXT_REPAIRS`` repairs)."""
+        if not spans or self.quotes == "repair" or (self.quotes == "auto" and repairs >= _SPUN_TEXT_REPAIRS):
+            return spans
+        quotes = quoted_spans(text)
+        return [span for span in spans if not overlaps(span.start, span.end, quotes)]
+
     def _pieces(self, texts: list[str]) -> list[_Piece]:
-        """The repairable sentences of ``texts``, split at clauses where they overflow the model's window."""
-        spans = [(index, start, end) for index, text in enumerate(texts) for start, end in sentence_spans(text)
-                 if is_repairable(text[start:end])]
+        """The repairable sentences of ``texts`` outside code and data, split at clauses where they
+        overflow the model's window."""
+        spans = []
+        for index, text in enumerate(texts):
+            passthrough = passthrough_spans(text)
+            spans.extend((index, start, end) for start, end in sentence_spans(text)
+                         if not overlaps(start, end, passthrough) and is_repairable(text[start:end]))
         window = self.loaded.max_source_length
         # Most sentences fit whole: their token counts come from one tokenizer call for all of them.
         short = [i for i, (index, start, end) in enumerate(spans) if end - start <= window * _CHARS_PER_TOKEN]
@@ -196,18 +235,36 @@ class Repairer:
     def _token_count(self, text: str) -> int:
         return len(self.loaded.tokenizer(text, add_special_tokens=True)["input_ids"])
 
-    def _propose_all(self, piece_texts: list[str], progress: bool) -> dict[str, list[Edit]]:
+    def _propose_all(self, piece_texts: list[str], progress: bool | Callable[[int], None]) -> dict[str, list[Edit]]:
         edits_of: dict[str, list[Edit]] = {}
         batches = [piece_texts[i:i + self.batch_size] for i in range(0, len(piece_texts), self.batch_size)]
-        with self._batch_runner(len(batches)) as run:
-            done = run(batches)
-            for batch, accepted in tqdm(zip(batches, done), desc="repairing", unit="batch", total=len(batches),
-                                        disable=not progress or len(batches) < 2):
+        report = progress if callable(progress) else None  # a caller's own bar, kept over many calls
+        runner = contextlib.nullcontext(self._kept_runner) if self._kept_runner else self._batch_runner(len(batches))
+        with runner as run, tqdm(total=len(piece_texts), desc="repairing", unit="sentence",
+                                 disable=report is not None or not progress or len(batches) < 2) as bar:
+            for batch, accepted in zip(batches, run(batches)):
                 edits_of.update(zip(batch, accepted))
+                bar.update(len(batch))
+                if report is not None:
+                    report(len(batch))
         return edits_of
 
     def _repair_batch(self, batch: list[str]) -> list[list[Edit]]:
         return [self._accept(piece, proposed) for piece, proposed in zip(batch, self.backend.propose(batch))]
+
+    _kept_runner = None
+
+    @contextlib.contextmanager
+    def keep_workers(self):
+        """Within this block, repair calls share one pool of forked workers (see ``workers``), whose caches
+        stay warm, instead of forking a pool per call: for many calls in a row, like the chunks of a
+        streamed file."""
+        with self._batch_runner(self.workers) as run:
+            self._kept_runner = run
+            try:
+                yield self
+            finally:
+                self._kept_runner = None
 
     @contextlib.contextmanager
     def _batch_runner(self, batches: int):
@@ -231,8 +288,12 @@ class Repairer:
             _FORKED_REPAIRER = None
 
     def _accept(self, piece: str, proposed: list[Edit]) -> list[Edit]:
-        """Keep the confident edits, then refuse the whole piece if the result breaks a guard."""
-        edits = [edit for edit in proposed if edit.score >= self.min_confidence]
+        """Keep the confident edits, then refuse the whole piece if the result breaks a guard.
+
+        An edit that only changes case ("navy" -> "Navy", "the" -> "The") is no repair: a spinner
+        changes words, and a capital at a line start or after "Conn." says nothing about sentences."""
+        edits = [edit for edit in proposed if edit.score >= self.min_confidence
+                 and not (edit.after != edit.before and edit.after.lower() == edit.before.lower())]
         if not edits:
             return []
         if violations(piece, apply_edits(piece, edits)):
@@ -241,6 +302,20 @@ class Repairer:
 
 
 _FORKED_REPAIRER: "Repairer | None" = None
+
+
+def _capitalise_sentence_starts(text: str, edits: list[Edit]) -> list[Edit]:
+    """An edit that replaces the first word of a sentence writes it with a capital, as wire copy does
+    (spinners lower-case sentence starts: "however the" -> "But the"). Only there does a repair change
+    case: a first word it leaves alone keeps its case, and where a sentence starts is decided on the
+    whole text (:func:`mtfix.segment.starts_sentence`), so a hard wrap, an abbreviation or a clause
+    piece is no start."""
+    fixed = []
+    for edit in edits:
+        if edit.before[:1].islower() and edit.after[:1].islower() and starts_sentence(text, edit.start):
+            edit = Edit(edit.start, edit.end, edit.before, edit.after[:1].upper() + edit.after[1:], edit.score)
+        fixed.append(edit)
+    return fixed
 
 
 def _one_blas_thread() -> None:

@@ -31,6 +31,43 @@ def _ends_with_abbreviation(text: str, stop: int) -> bool:
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
+# State abbreviations of US copy ("Sen. Chris Dodd (D., Conn.) said"), capitalised as written there; only
+# for deciding where a sentence starts, as some are words in lower case ("ill", "miss").
+_STATE_ABBREVIATIONS = frozenset(
+    """Ala Ariz Ark Calif Colo Conn Del Fla Ga Ill Ind Kan Kans Ky La Md Mass Mich Minn Miss Mo Mont Neb Nev
+    Okla Ore Pa Penn Tenn Tex Vt Va Wash Wis Wyo D R I""".split()
+)
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def starts_sentence(text: str, position: int) -> bool:
+    """Whether the word at ``position`` begins a sentence: at the start of the text or of a paragraph, or
+    after a full stop, "?" or "!" that ends one.
+
+    Not after a hard wrap or a form feed inside a sentence, an abbreviation or initial ("Conn.", "J."), an
+    ellipsis, a stop inside brackets ("(D., Conn.) said"), a "!" or "?" inside quotes ('"Stop!" he said'),
+    or a clause cut at a comma.
+    """
+    before = text[:position].rstrip("\"'“‘([")  # opening marks right before the word
+    head = before.rstrip()
+    gap = before[len(head):]
+    if not head or gap.count("\n") >= 2:
+        return True
+    if not gap or any(c in _LINE_BREAKS for c in gap) and head[-1] not in ".!?\"'”’)]":
+        return False  # glued to what precedes it, or a hard wrap in mid-sentence
+    stop = head.rstrip("\"'”’")
+    if stop.endswith((")", "]")):
+        return False
+    if stop.endswith(("..", "…")):
+        return False
+    if stop.endswith(("!", "?")):
+        return stop == head  # inside quotes it ends the quotation, not the sentence
+    if not stop.endswith("."):
+        return False
+    word = re.search(r"([\w.]*)\.$", stop).group(1)
+    return not (_ends_with_abbreviation(stop, len(stop) - 1) or word in _STATE_ABBREVIATIONS)
+
+
 def _line_sentence_spans(text: str, line_start: int, line_end: int) -> list[tuple[int, int]]:
     line = text[line_start:line_end]
     stripped_start = len(line) - len(line.lstrip())
@@ -75,6 +112,7 @@ def clause_spans(sentence: str, max_chars: int) -> list[tuple[int, int]]:
 
     Nothing is dropped: the pieces and the whitespace between them cover the sentence exactly.
     """
+    max_chars = max(max_chars, 1)  # pieces of no characters would never cover the sentence
     if len(sentence) <= max_chars:
         return [(0, len(sentence))]
     cuts = [m.end() for m in _CLAUSE_RE.finditer(sentence)]

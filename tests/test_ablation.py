@@ -1,10 +1,10 @@
-"""The ablation table (eval/ablation.py) on the seed article with the bundled model."""
+"""The ablation table (mtfix/evaluation/ablation.py, also `python -m eval.ablation`) on the seed article with the bundled model."""
 
 from __future__ import annotations
 
 import re
 
-from eval.ablation import main
+from mtfix.evaluation.ablation import main
 
 
 def test_ablation_table_has_every_system_and_the_lattice_beats_identity(tmp_path):

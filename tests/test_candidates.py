@@ -60,8 +60,26 @@ def test_thesaurus_phrases_stay_short_while_swap_phrases_may_be_longer(generator
 def test_damage_fixes(generator):
     found = _proposals(generator, "Syria\u00a0s army hurt 3 soldiers in an attack.")
     assert "Syria's" in found["Syria s"]
-    assert found["3"] == ["three"]
+    assert "3" not in found  # clean copy writes "my 2 daughters" too: digits stay unless asked
     assert "a" in found["an"]
+    asked = _proposals(CandidateGenerator(generator.thesaurus, spell_out_numbers=True), "Syria army hurt 3 soldiers.")
+    assert asked["3"] == ["three"]
+
+
+@pytest.mark.parametrize("sentence, number", [("They raised tens of trillions of dollars.", "tens"),
+                                              ("Only five of the nine judges agreed.", "five"),
+                                              ("Prices rose by half to 7.7 million dlrs.", "million")])
+def test_number_words_get_no_candidates(generator, sentence, number):
+    found = _proposals(generator, sentence)
+    assert not any(number in key.split() for key in found), found
+
+
+def test_no_phrase_spans_a_tab_a_line_break_or_two_spaces(generator):
+    """A phrase's words are joined by one space when written: over other gaps the edit would swallow layout."""
+    assert "due to the fact that" in _proposals(generator, "They left due to the fact that we won.")
+    for gap in ("\t", "\n", "  "):
+        found = _proposals(generator, f"They left due to the{gap}fact that we won.")
+        assert not any(key.startswith("due to the fact") for key in found), repr(gap)
 
 
 def test_restored_possessive_matches_the_texts_apostrophes(generator):

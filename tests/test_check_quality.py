@@ -1,4 +1,4 @@
-from eval.check_quality import span_scores
+from mtfix.evaluation.check_quality import span_scores
 
 
 def test_span_scores_count_overlaps_both_ways():

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sacrebleu
 
-from eval.metrics.overcorrection import changed_words
+from mtfix.evaluation.metrics.overcorrection import changed_words
 from mtfix import DEFAULT_MODEL_DIR, Repairer
 from mtfix.guards import protected_tokens
 from mtfix.text import tokenize, words
@@ -40,7 +40,11 @@ def synthetic():
 
 
 def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    return _lines_of(path.read_text(encoding="utf-8"))
+
+
+def _lines_of(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
 
 
 def test_default_path_is_the_lattice(default_repairer):
@@ -69,12 +73,19 @@ def test_default_lattice_consults_the_spin_detector(default_repairer):
     assert len(changed) > 50 and ranked_above > 0.85, ranked_above
 
 
-def test_seed_article_gains_at_least_15_bleu(default_repairer):
+def test_seed_article_gains_at_least_17_bleu(default_repairer):
+    """Repaired as one document (the README's first command) the seed gains +17.2 BLEU; paragraph by
+    paragraph +16.5, as a paragraph alone is weaker evidence that its quotations were spun too. Digits
+    stay digits by default ("3 soldiers"); asked to restore number words and every quotation, +17.7."""
     spun, reference = _lines(SEED_SPUN), _lines(SEED_REFERENCE)
-    repaired = default_repairer.repair_many(spun)
     identity = sacrebleu.corpus_bleu(spun, [reference]).score
-    system = sacrebleu.corpus_bleu(repaired, [reference]).score
-    assert system >= identity + 15, (identity, system)
+    document = _lines_of(default_repairer.repair(SEED_SPUN.read_text(encoding="utf-8")))
+    assert sacrebleu.corpus_bleu(document, [reference]).score >= identity + 17, identity
+    system = sacrebleu.corpus_bleu(default_repairer.repair_many(spun), [reference]).score
+    assert system >= identity + 16, (identity, system)
+    asked = Repairer(device="cpu", quotes="repair", restore_number_words=True).repair_many(spun)
+    system = sacrebleu.corpus_bleu(asked, [reference]).score
+    assert system >= identity + 17.5, (identity, system)
 
 
 def test_synthetic_test_sample_improves(default_repairer, synthetic):
@@ -94,9 +105,7 @@ def test_clean_input_changes_at_most_one_word_in_a_hundred(default_repairer):
 def test_every_name_and_number_survives(default_repairer, synthetic):
     texts = synthetic[0] + _lines(SEED_SPUN)
     for text, repaired in zip(texts, default_repairer.repair_many(texts)):
-        for token in protected_tokens(text):
-            if token.isdigit() and len(token) == 1 and token not in repaired:
-                continue  # "3 soldiers" -> "three soldiers": the value survives, spelled out
+        for token in protected_tokens(text):  # digits stay digits: "3 soldiers" is not spelled out by default
             assert token in repaired, (token, text, repaired)
 
 

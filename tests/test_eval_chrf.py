@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from eval.inputs import load_files
-from eval.metrics import ChrF
+from mtfix.evaluation.inputs import load_files
+from mtfix.evaluation.metrics import ChrF
 
 REPO = Path(__file__).resolve().parent.parent
-SPUN = REPO / "eval" / "testsets" / "idlib_ceasefire_spun.txt"
-REFERENCE = REPO / "eval" / "testsets" / "idlib_ceasefire_reference.txt"
+SPUN = REPO / "seeds" / "idlib_ceasefire_spun.txt"
+REFERENCE = REPO / "seeds" / "idlib_ceasefire_reference.txt"
 SACREBLEU = str(Path(sys.executable).parent / "sacrebleu")
 
 

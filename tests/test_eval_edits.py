@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eval.metrics import EditF05
-from eval.metrics.edits import EditCounts, precision_recall_f, segment_counts, word_edits
+from mtfix.evaluation.metrics import EditF05
+from mtfix.evaluation.metrics.edits import EditCounts, precision_recall_f, segment_counts, word_edits
 
 SOURCE = "rocket fireplace and air moves"
 REFERENCE = "rocket fire and air strikes"

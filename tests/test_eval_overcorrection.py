@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from eval.inputs import make_eval_set
-from eval.metrics import OverCorrection
-from eval.metrics.overcorrection import changed_words
-from eval.report import build_report
+from mtfix.evaluation.inputs import make_eval_set
+from mtfix.evaluation.metrics import OverCorrection
+from mtfix.evaluation.metrics.overcorrection import changed_words
+from mtfix.evaluation.report import build_report
 
 CLEAN = [
     "Cavusoglu said a ceasefire had not been secured.",  # 9 tokens (the full stop is one)

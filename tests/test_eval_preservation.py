@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from eval.metrics import Preservation
-from eval.metrics.preservation import protected_items
+from mtfix.evaluation.metrics import Preservation
+from mtfix.evaluation.metrics.preservation import protected_items
 
 SOURCE = "ANKARA (AFP) - Turkish Minister Cavusoglu said 3 soldiers were hurt on June 13."
 

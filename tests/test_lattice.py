@@ -53,8 +53,12 @@ def test_clean_sentences_are_left_alone(backend):
         assert backend.repair_sentences([sentence]) == [sentence]
 
 
-def test_lower_cased_start_is_capitalised(backend):
-    assert backend.repair_sentences(["the ministry stated the report was false."]) == ["The ministry said the report was false."]
+def test_a_lower_cased_start_keeps_its_case_and_a_capitalised_one_its_capital(backend):
+    # A piece may start after a hard wrap or an abbreviation: only the Repairer, which sees the whole
+    # text, capitalises an edit at a true sentence start.
+    assert backend.repair_sentences(["the ministry stated the report was false."]) == ["the ministry said the report was false."]
+    assert backend.repair_sentences(["Consistent with officials, the talks have not made progress since late April."]) == [
+        "According to officials, the talks have not made progress since late April."]
 
 
 def test_edits_carry_confidences_and_check_explains_them(backend):

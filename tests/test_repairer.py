@@ -171,3 +171,17 @@ def test_pieces_of_many_texts_match_fitting_each_sentence_alone(tiny_repairer):
                 if is_repairable(text[start:end]) for s, e in tiny_repairer._fit_window(text[start:end], window)]
     assert [(p.text_index, p.start, p.end) for p in tiny_repairer._pieces(texts)] == expected
     assert any(index == 1 for index, _, _ in expected) and len({(i, s) for i, s, _ in expected if i == 1}) > 2
+
+
+def test_an_edit_that_only_changes_case_is_dropped(tiny_repairer, monkeypatch):
+    """Free generation may write "Navy" for "navy" or "The" at a hard-wrapped line start: no repair."""
+    text = "the navy stated it"
+
+    def propose(sentences):
+        return [[Edit(0, 3, "the", "The", 0.99), Edit(4, 8, "navy", "Navy", 0.99), Edit(9, 15, "stated", "said", 0.99)]
+                for _ in sentences]
+
+    monkeypatch.setattr(tiny_repairer.backend, "propose", propose)
+    result = tiny_repairer.repair_with_edits(text)
+    assert result.text == "the navy said it"
+    assert [(e.before, e.after) for e in result.edits] == [("stated", "said")]

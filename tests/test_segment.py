@@ -1,4 +1,6 @@
-from mtfix.segment import clause_spans, sentence_spans, split_sentences
+import pytest
+
+from mtfix.segment import clause_spans, sentence_spans, split_sentences, starts_sentence
 
 from conftest import SEED_SPUN
 
@@ -40,3 +42,21 @@ def test_clause_spans_cut_a_giant_word_rather_than_drop_it():
     word = "x" * 250
     spans = clause_spans(word, 100)
     assert "".join(word[s:e] for s, e in spans) == word
+
+
+def test_clause_spans_end_even_for_a_window_of_nothing():
+    sentence = "rocket fireplace and air moves"
+    for max_chars in (0, -3, 1):
+        spans = clause_spans(sentence, max_chars)
+        assert "".join(sentence[s:e] for s, e in spans) == sentence.replace(" ", "")
+
+
+@pytest.mark.parametrize("marked, expected", [
+    ("|navy", True), ("He left. |however", True), ("It ended.\n|the next", True), ("One.\n\n|the next", True),
+    ('He said. "|we are', True), ('"Stop now." |He', True), ("He left.   |however", True),
+    ("the week in\n|the Bahia", False), ("page\f|the", False), ("(D., Conn.) |said", False),
+    ("Sen. Dodd (D-Conn.) |said", False), ("He waited... |then", False), ("He waited\u2026 |then", False),
+    ('"Stop!" |he said', False), ("a, |b", False), ("Mr. |Smith", False), ("He met J. |Doe", False),
+])
+def test_sentence_starts_know_hard_wraps_abbreviations_ellipses_and_quotes(marked, expected):
+    assert starts_sentence(marked.replace("|", ""), marked.index("|")) is expected

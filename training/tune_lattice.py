@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sacrebleu
 
-from eval.metrics.overcorrection import changed_words
+from mtfix.evaluation.metrics.overcorrection import changed_words
 from mtfix.candidates import ChannelRates
 from mtfix.constrained import LM_FILE, LatticeBackend
 from mtfix.context import VECTORS_FILE, WordVectors

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
-from eval.metrics.base import Metric, MetricResult, check_aligned
+from mtfix.evaluation.metrics.base import Metric, MetricResult, check_aligned
 from mtfix.text import words
 
 RepairFunction = Callable[[list[str]], list[str]]

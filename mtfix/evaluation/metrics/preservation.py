@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from eval.metrics.base import Metric, MetricResult, check_aligned
+from mtfix.evaluation.metrics.base import Metric, MetricResult, check_aligned
 from mtfix.text import is_number, words
 
 _SENTENCE_END = frozenset(".!?:")

@@ -1,11 +1,12 @@
-"""``mtfix eval`` (also ``python -m eval``): score repairs against reference wire copy.
+"""``mtfix eval`` (also ``python -m mtfix.evaluation``): score repairs against reference wire copy.
 
 Examples::
 
     mtfix eval --test-set seed --hypothesis repaired.txt --format html -o report.html
     mtfix eval --source spun.txt --reference ref.txt --model default
 
-Exit status: 0 on success, 2 on bad arguments or unusable input (one line on stderr, nothing written).
+Exit status: 0 on success, 2 on bad arguments or unusable input (one line on stderr, nothing written),
+1 when the report cannot be written (one line on stderr).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval.inputs import DEFAULT_SYNTHETIC_DIR, TEST_SETS, EvalInputError, EvalSet, load_files, load_test_set, read_lines
-from eval.report import RENDERERS, RepairFunction, build_report
-from mtfix.cli import write_atomically
+from mtfix.evaluation.inputs import DEFAULT_SYNTHETIC_DIR, TEST_SETS, EvalInputError, EvalSet, load_files, load_test_set, read_lines
+from mtfix.evaluation.report import RENDERERS, RepairFunction, build_report
+from mtfix.cli import CommandError, write_output
 
 PROG = "mtfix eval"
 
@@ -100,9 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     text = RENDERERS[args.format](report)
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomically(args.output, text)
+    try:
+        write_output(text, None if args.output is None else str(args.output))
+    except CommandError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    if args.output is not None:
         print(f"{PROG}: wrote {args.output}", file=sys.stderr)
     return 0

@@ -4,7 +4,7 @@
 against the references, next to the identity baseline (the spun source scored as is):
 
 * BLEU, chrF++ and TER from sacrebleu, with signatures, and system minus identity with a 95% interval
-  from sacrebleu's paired bootstrap (:mod:`eval.significance`);
+  from sacrebleu's paired bootstrap (:mod:`mtfix.evaluation.significance`);
 * edit precision / recall / F0.5, preservation of numbers and names, and over-correction when a
   repair function is given (the clean references are repaired and every change counts against it);
 * per-sentence chrF++ of both, the sentences that gained and lost most, with word diffs;
@@ -32,9 +32,9 @@ import sacrebleu
 
 import mtfix
 from mtfix.diff import word_edits
-from eval.inputs import EvalSet, check_hypotheses
-from eval.metrics import BLEU, TER, ChrF, EditF05, MetricResult, OverCorrection, Preservation
-from eval.significance import Comparison, compare_to_identity, segment_statistics
+from mtfix.evaluation.inputs import EvalSet, check_hypotheses
+from mtfix.evaluation.metrics import BLEU, TER, ChrF, EditF05, MetricResult, OverCorrection, Preservation
+from mtfix.evaluation.significance import Comparison, compare_to_identity, segment_statistics
 
 RepairFunction = Callable[[list[str]], list[str]]
 DiffOperation = Literal["equal", "delete", "insert"]

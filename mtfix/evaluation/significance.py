@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from sacrebleu.significance import _compute_p_value, estimate_ci
 
-from eval.metrics.base import SacrebleuMetric, check_aligned
+from mtfix.evaluation.metrics.base import SacrebleuMetric, check_aligned
 
 
 @dataclass(frozen=True)

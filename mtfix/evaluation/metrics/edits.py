@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from eval.metrics.base import Metric, MetricResult, check_aligned
+from mtfix.evaluation.metrics.base import Metric, MetricResult, check_aligned
 from mtfix.text import words
 
 WordEdit = tuple[int, int, tuple[str, ...]]

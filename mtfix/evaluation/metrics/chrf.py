@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sacrebleu.metrics
 
-from eval.metrics.base import SacrebleuMetric
+from mtfix.evaluation.metrics.base import SacrebleuMetric
 
 
 class ChrF(SacrebleuMetric):

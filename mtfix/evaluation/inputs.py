@@ -117,7 +117,7 @@ def load_files(source: str | Path, references: Sequence[str | Path]) -> EvalSet:
 
 def load_seed() -> EvalSet:
     """The seed AFP article (spun) and its restored reference, shipped inside this package."""
-    folder = resources.files("eval") / "testsets"
+    folder = resources.files("mtfix.evaluation") / "testsets"
     with resources.as_file(folder / SEED_SOURCE) as source, resources.as_file(folder / SEED_REFERENCE) as reference:
         eval_set = load_files(source, [reference])
     return EvalSet("seed", eval_set.sources, eval_set.references, f"seed:{SEED_SOURCE}", [f"seed:{SEED_REFERENCE}"])

@@ -71,7 +71,7 @@ class SacrebleuMetric(Metric):
     """A metric computed by one of sacrebleu's metric objects, with sacrebleu's own signature.
 
     Subclasses only build the sacrebleu object; ``sacrebleu_metric`` is exposed so that the paired
-    bootstrap test (``eval.significance``) resamples exactly the statistics behind the score.
+    bootstrap test (``mtfix.evaluation.significance``) resamples exactly the statistics behind the score.
     """
 
     def __init__(self, metric: sacrebleu.metrics.base.Metric) -> None:

@@ -1,0 +1,5 @@
+"""``python -m mtfix.evaluation``: the same command as ``mtfix eval``."""
+
+from mtfix.evaluation.cli import main
+
+raise SystemExit(main())
