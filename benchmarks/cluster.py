@@ -15,8 +15,8 @@ in ``--files`` Parquet files. Each row of the table runs in a fresh subprocess (
 
 "start-up" is what comes before the first repair (model load; for Ray, ``ray.init`` is listed apart and
 the actors' start and model load are in start-up), "repair" the time from the first shard's start to the
-last one's end (for ``ray data``, all of its run after ``ray.init``, start-up included, as the pipeline
-does not say when its actors were ready). rows/s is rows over repair time, and "vs repair_many" compares it
+last one's end (for ``ray data``, the wall time Ray's own stats give the repair operator, and start-up
+the rest of the run after ``ray.init``: listing and reading the files, starting the actors, writing). rows/s is rows over repair time, and "vs repair_many" compares it
 with the baseline of the same N.
 """
 
@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,8 +93,14 @@ def measure(engine: str, workers: int, archive: Path, out: Path) -> dict:
 
         from mtfix.batch import repair_ray_dataset
 
-        repair_ray_dataset(ray.data.read_parquet(str(archive)), concurrency=workers).write_parquet(str(out))
-        return {"ray_init": ray_init, "startup": 0.0, "repair": time.time() - started}
+        repaired = repair_ray_dataset(ray.data.read_parquet(str(archive)), concurrency=workers).materialize()
+        repaired.write_parquet(str(out))
+        total = time.time() - started
+        # The pipeline does not say when its actors were ready; Ray's own stats time the repair operator.
+        match = re.search(r"MapBatches\(RayRepairActor\)[^:]*: \d+ tasks executed, \d+ blocks produced in ([\d.]+)s",
+                          repaired.stats())
+        repair = float(match.group(1)) if match else total
+        return {"ray_init": ray_init, "startup": total - repair, "repair": repair}
     from mtfix.batch import repair_files
 
     done = []
