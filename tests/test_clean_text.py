@@ -143,6 +143,17 @@ def test_quotes_in_clean_corpus_sentences_are_unchanged(repairer):
         assert not any(overlaps(e.start, e.end, quoted_spans(line)) for e in result.edits), (line, result.edits)
 
 
+def test_a_long_clean_text_is_not_taken_for_spun(repairer):
+    """The evidence is a rate: a long clean text has many false repairs in all, but few per word, so its
+    quotations stay as they are (as in a 100 KB chunk of a streamed file)."""
+    from mtfix.passthrough import overlaps, quoted_spans
+
+    text = "\n\n".join((DATA / "clean_test_sample.txt").read_text().splitlines())
+    result = repairer.repair_with_edits(text)
+    assert len(result.edits) >= 3  # enough false repairs that a count alone would call it spun
+    assert not any(overlaps(e.start, e.end, quoted_spans(text)) for e in result.edits)
+
+
 def test_an_unknown_quote_policy_is_refused():
     with pytest.raises(ValueError, match="quotes must be one of"):
         Repairer(device="cpu", quotes="sometimes")

@@ -75,14 +75,15 @@ def test_default_lattice_consults_the_spin_detector(default_repairer):
 
 def test_seed_article_gains_at_least_17_bleu(default_repairer):
     """Repaired as one document (the README's first command) the seed gains +17.2 BLEU; paragraph by
-    paragraph +16.5, as a paragraph alone is weaker evidence that its quotations were spun too. Digits
-    stay digits by default ("3 soldiers"); asked to restore number words and every quotation, +17.7."""
+    paragraph +14.4, as a paragraph that is mostly quotation is no evidence that the quotation was spun
+    (quotes="auto" keeps it). Digits stay digits by default ("3 soldiers"); asked to restore number words
+    and every quotation, +17.7."""
     spun, reference = _lines(SEED_SPUN), _lines(SEED_REFERENCE)
     identity = sacrebleu.corpus_bleu(spun, [reference]).score
     document = _lines_of(default_repairer.repair(SEED_SPUN.read_text(encoding="utf-8")))
     assert sacrebleu.corpus_bleu(document, [reference]).score >= identity + 17, identity
     system = sacrebleu.corpus_bleu(default_repairer.repair_many(spun), [reference]).score
-    assert system >= identity + 16, (identity, system)
+    assert system >= identity + 14, (identity, system)
     asked = Repairer(device="cpu", quotes="repair", restore_number_words=True).repair_many(spun)
     system = sacrebleu.corpus_bleu(asked, [reference]).score
     assert system >= identity + 17.5, (identity, system)

@@ -382,6 +382,41 @@ def test_synthetic_test_set_is_read_from_the_saved_pairs(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------------------------
+# The out-of-distribution (hand-spun) test set
+
+
+def test_ood_test_set_missing_is_a_clear_error(hypothesis, tmp_path, capsys):
+    args = ["--test-set", "ood", "--data-dir", str(tmp_path), "--hypothesis", str(hypothesis)]
+    code, _, err = run_eval(args, capsys)
+    assert code == 2
+    assert f"ood test set not found: {tmp_path} needs spun.txt and ref.txt" in err
+
+
+def test_ood_test_set_is_read_from_its_folder(tmp_path, capsys):
+    (tmp_path / "spun.txt").write_text("he stated it\nthe navy intervention\n", encoding="utf-8")
+    (tmp_path / "ref.txt").write_text("he said it\nthe military intervention\n", encoding="utf-8")
+    hypothesis = tmp_path / "hyp.txt"
+    hypothesis.write_text("he said it\nthe military intervention\n", encoding="utf-8")
+    args = ["--test-set", "ood", "--data-dir", str(tmp_path), "--hypothesis", str(hypothesis), "--format", "json"]
+    code, out, err = run_eval(args, capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["segments"] == 2 and report["corpus"][1]["system"] == pytest.approx(100.0)
+
+
+@pytest.mark.skipif(not (REPO.parent / "shared" / "data" / "ood_dev" / "spun.txt").is_file(),
+                    reason="../shared/data/ood_dev is not beside this checkout")
+def test_shared_ood_dev_scores_its_identity(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)  # the default folder is ../shared/data/ood_dev from a checkout's root
+    spun = REPO.parent / "shared" / "data" / "ood_dev" / "spun.txt"
+    code, out, err = run_eval(["--test-set", "ood", "--hypothesis", str(spun), "--format", "json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["segments"] == 240
+    assert report["corpus"][0]["system"] == pytest.approx(55.41, abs=0.01)  # identity BLEU, as its README says
+
+
+# ---------------------------------------------------------------------------------------------
 # Rendering in a real browser
 
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mtfix.evaluation.inputs import DEFAULT_SYNTHETIC_DIR, TEST_SETS, EvalInputError, EvalSet, load_files, load_test_set, read_lines
+from mtfix.evaluation.inputs import DEFAULT_OOD_DIR, DEFAULT_SYNTHETIC_DIR, TEST_SETS, EvalInputError, EvalSet, load_files, load_test_set, read_lines
 from mtfix.evaluation.report import RENDERERS, RepairFunction, build_report
 from mtfix.cli import CommandError, write_output
 
@@ -35,13 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference", type=Path, action="append", default=[], help="a reference aligned with SOURCE (repeatable)"
     )
     data.add_argument(
-        "--test-set", choices=TEST_SETS, help="seed: the bundled AFP article; synthetic: the built test split"
+        "--test-set", choices=TEST_SETS,
+        help="seed: the bundled AFP article; synthetic: the built test split; ood: sentences spun by hand "
+             "by another 'spinner' (../shared/data/ood_dev beside a checkout)"
     )
     data.add_argument(
         "--data-dir",
         type=Path,
-        default=DEFAULT_SYNTHETIC_DIR,
-        help=f"where training/build_data.py saved the pairs (default: {DEFAULT_SYNTHETIC_DIR})",
+        default=None,
+        help=f"where the test set lies: the pairs training/build_data.py saved (default: {DEFAULT_SYNTHETIC_DIR}), "
+             f"or the ood folder (default: {DEFAULT_OOD_DIR})",
     )
     system = parser.add_mutually_exclusive_group(required=True)
     system.add_argument("--hypothesis", type=Path, help="the repaired output to score, aligned with SOURCE")

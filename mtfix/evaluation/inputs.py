@@ -16,7 +16,9 @@ from pathlib import Path
 SEED_SOURCE = "idlib_ceasefire_spun.txt"
 SEED_REFERENCE = "idlib_ceasefire_reference.txt"
 DEFAULT_SYNTHETIC_DIR = Path("work_data") / "pairs"
-TEST_SETS = ("seed", "synthetic")
+# The hand-spun out-of-distribution dev set beside a checkout (../shared/data/ood_dev: spun.txt, ref.txt).
+DEFAULT_OOD_DIR = Path("..") / "shared" / "data" / "ood_dev"
+TEST_SETS = ("seed", "synthetic", "ood")
 
 
 class EvalInputError(Exception):
@@ -148,9 +150,23 @@ def load_synthetic(data_dir: str | Path = DEFAULT_SYNTHETIC_DIR) -> EvalSet:
     return make_eval_set("synthetic", sources, [targets], f"{label}.source", [f"{label}.target"])
 
 
-def load_test_set(name: str, data_dir: str | Path = DEFAULT_SYNTHETIC_DIR) -> EvalSet:
+def load_ood(data_dir: str | Path = DEFAULT_OOD_DIR) -> EvalSet:
+    """Sentences spun by another hand than our spinner's (``spun.txt``, aligned with ``ref.txt``): for
+    development and reports only, never for training."""
+    data_dir = Path(data_dir)
+    source, reference = data_dir / "spun.txt", data_dir / "ref.txt"
+    if not source.is_file() or not reference.is_file():
+        raise EvalInputError(f"ood test set not found: {data_dir} needs spun.txt and ref.txt (pass --data-dir)")
+    eval_set = load_files(source, [reference])
+    return EvalSet("ood", eval_set.sources, eval_set.references, f"ood:{source}", [f"ood:{reference}"])
+
+
+def load_test_set(name: str, data_dir: str | Path | None = None) -> EvalSet:
+    """A named test set; ``data_dir`` is where the synthetic pairs or the ood set lie (their defaults else)."""
     if name == "seed":
         return load_seed()
     if name == "synthetic":
-        return load_synthetic(data_dir)
+        return load_synthetic(DEFAULT_SYNTHETIC_DIR if data_dir is None else data_dir)
+    if name == "ood":
+        return load_ood(DEFAULT_OOD_DIR if data_dir is None else data_dir)
     raise EvalInputError(f"unknown test set {name!r}; choose one of {', '.join(TEST_SETS)}")
