@@ -18,6 +18,7 @@ LM_FILE = "lm.safetensors"
 # check() lists a span the best path keeps when a restoration scores within about 1.4 of the best
 # (sigmoid 0.2): on the seed article recall 70% at precision 80%, against 63% and 87% for the changes alone.
 DEFAULT_MIN_CHECK_SCORE = 0.2
+_NEAR_MISS_MAX = 0.49  # a near miss is a span the repair leaves alone: below the 0.5 of a change
 
 
 def has_lattice(path: Path) -> bool:
@@ -125,7 +126,10 @@ class LatticeBackend:
                       else variant_scores[index])
             explained = len(variants[index])
             proposed, suspicions = self._explain(sentence, tokens, chosen, sentence_edits, scores[:explained])
-            missed = _near_misses(sentence, tokens, scores[0],
+            # A restoration of a sentence the best path leaves unchanged is made only if it beats the input by
+            # min_sentence_gain (_best_paths), so that is the bar a near miss is scored against there.
+            bar = scores[0] + (max(self.weights.min_sentence_gain, 0.0) if all(c.is_keep for c in chosen) else 0.0)
+            missed = _near_misses(sentence, tokens, bar,
                                   [(replacing[0], score) for (_, _, replacing), score in zip(sentence_near, scores[explained:])])
             results.append((proposed, suspicions + missed))
         return results
@@ -205,7 +209,8 @@ def _near_miss_paths(chosen: list[Candidate], candidates: list[Candidate]) -> li
 
 def _near_misses(sentence: str, tokens, best_score: float, scored: list[tuple[Candidate, float]]) -> list[Suspicion]:
     """One suspicion per kept span with change candidates: its likeliest restoration, scored by the
-    sigmoid of how much worse the best path does with it, and the runners-up as alternatives."""
+    sigmoid of how much worse than ``best_score`` (the best path's, or the bar a change must pass) the
+    path does with it, and the runners-up as alternatives."""
     by_span: dict[tuple[int, int], list[tuple[float, Candidate]]] = {}
     for candidate, score in scored:
         by_span.setdefault((candidate.start, candidate.end), []).append((score, candidate))
@@ -213,8 +218,11 @@ def _near_misses(sentence: str, tokens, best_score: float, scored: list[tuple[Ca
     for (first, last), rivals in by_span.items():
         rivals.sort(key=lambda pair: pair[0], reverse=True)
         start, end = tokens[first].start, tokens[last - 1].end
+        # The repair does not make it, so it stays below 0.5 even where the beam missed a restoration that
+        # scores better than the path it found (rare: one span in the seed article).
+        score = min(sigmoid(rivals[0][0] - best_score), _NEAR_MISS_MAX)
         found.append(Suspicion(start, end, sentence[start:end], " ".join(rivals[0][1].words),
-                               sigmoid(rivals[0][0] - best_score), [" ".join(c.words) for _, c in rivals[1:4]]))
+                               score, [" ".join(c.words) for _, c in rivals[1:4]]))
     return _without_overlaps(found)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -191,7 +192,8 @@ class Repairer:
             checked = self.backend.check(piece_texts[start:start + self.batch_size], min_score)
             for piece, suspicions in zip(batch, checked):
                 found.extend(s.shifted(piece.start) for s in suspicions)
-        return self._outside_quotes(text, found, [s for s in found if s.score >= self.min_confidence])
+        found = self._outside_quotes(text, found, [s for s in found if s.score >= self.min_confidence])
+        return [_capitalised_suggestion(text, s) for s in found]
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -313,6 +315,13 @@ class Repairer:
 
 
 _FORKED_REPAIRER: "Repairer | None" = None
+
+
+def _capitalised_suggestion(text: str, suspicion: Suspicion) -> Suspicion:
+    """A suspicion's suggestion as the repair would write it (see :func:`_capitalise_sentence_starts`)."""
+    if suspicion.text[:1].islower() and suspicion.suggestion[:1].islower() and starts_sentence(text, suspicion.start):
+        return dataclasses.replace(suspicion, suggestion=suspicion.suggestion[:1].upper() + suspicion.suggestion[1:])
+    return suspicion
 
 
 def _capitalise_sentence_starts(text: str, edits: list[Edit]) -> list[Edit]:

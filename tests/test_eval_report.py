@@ -434,3 +434,24 @@ def test_html_report_renders_in_headless_chromium(hypothesis, tmp_path, capsys):
     screenshot(page, image, size=(1200, 1600))
     assert _png_size(image) == (1200, 1600)
     assert image.stat().st_size > 50_000  # a page with text, tables and a plot, not a blank canvas
+
+
+def test_the_seed_is_repaired_as_one_document():
+    """The seed's paragraphs go to the model as one text, as `mtfix repair` reads the file; other sets a line at a time."""
+    from mtfix.evaluation.report import repair_document, run_repair
+
+    calls = []
+
+    def repair(texts):
+        calls.append(list(texts))
+        return [text.replace("navy", "military") for text in texts]
+
+    seed = load_seed()
+    assert seed.document
+    output, _ = run_repair(repair, seed.sources, seed.document)
+    assert len(calls) == 1 and len(calls[0]) == 1 and calls[0][0].count("\n\n") == len(seed.scored_lines) - 1
+    assert [line for line in output if line] == [line.replace("navy", "military") for line in seed.sources if line.strip()]
+    run_repair(repair, ["a navy", "", "the navy"])
+    assert calls[-1] == ["a navy", "the navy"]
+    with pytest.raises(RuntimeError, match="paragraphs"):
+        repair_document(lambda texts: [texts[0].replace("\n\n", " ")], ["one", "two"])

@@ -34,6 +34,9 @@ class EvalSet:
     references: list[list[str]]
     source_label: str
     reference_labels: list[str]
+    # The lines are the paragraphs of one document (the seed article): a model repairs them as one text,
+    # as ``mtfix repair`` reads a file, so that what it decides for the document (quotations) is decided once.
+    document: bool = False
 
     @property
     def scored_lines(self) -> list[int]:
@@ -122,7 +125,8 @@ def load_seed() -> EvalSet:
     folder = resources.files("mtfix.evaluation") / "testsets"
     with resources.as_file(folder / SEED_SOURCE) as source, resources.as_file(folder / SEED_REFERENCE) as reference:
         eval_set = load_files(source, [reference])
-    return EvalSet("seed", eval_set.sources, eval_set.references, f"seed:{SEED_SOURCE}", [f"seed:{SEED_REFERENCE}"])
+    return EvalSet("seed", eval_set.sources, eval_set.references, f"seed:{SEED_SOURCE}", [f"seed:{SEED_REFERENCE}"],
+                   document=True)
 
 
 def load_synthetic(data_dir: str | Path = DEFAULT_SYNTHETIC_DIR) -> EvalSet:

@@ -158,11 +158,22 @@ def machine_info() -> Machine:
     )
 
 
-def run_repair(repair: RepairFunction, lines: Sequence[str]) -> tuple[list[str], Throughput]:
-    """Repair the non-blank ``lines`` (blank ones stay blank) and time it."""
+def repair_document(repair: RepairFunction, paragraphs: Sequence[str]) -> list[str]:
+    """Repair ``paragraphs`` as the one document they are, joined by blank lines as in a file, and
+    return them repaired one a paragraph (a repair never adds or removes a line break)."""
+    repaired = repair(["\n\n".join(paragraphs)])[0].split("\n\n")
+    if len(repaired) != len(paragraphs):
+        raise RuntimeError(f"the repaired document has {len(repaired)} paragraphs, not {len(paragraphs)}")
+    return repaired
+
+
+def run_repair(repair: RepairFunction, lines: Sequence[str], document: bool = False) -> tuple[list[str], Throughput]:
+    """Repair the non-blank ``lines`` (blank ones stay blank), each on its own or, with ``document``, as
+    the paragraphs of one text, and time it."""
     positions = [index for index, line in enumerate(lines) if line.strip()]
     started = time.perf_counter()
-    repaired = repair([lines[index] for index in positions])
+    texts = [lines[index] for index in positions]
+    repaired = repair_document(repair, texts) if document else repair(texts)
     seconds = time.perf_counter() - started
     if len(repaired) != len(positions):
         raise RuntimeError(f"the repairer returned {len(repaired)} texts for {len(positions)} inputs")
@@ -191,7 +202,7 @@ def build_report(
     throughput = None
     if hypotheses is None:
         assert repair is not None
-        hypotheses, throughput = run_repair(repair, eval_set.sources)
+        hypotheses, throughput = run_repair(repair, eval_set.sources, eval_set.document)
     check_hypotheses(eval_set, hypotheses, system_label or "the hypotheses")
 
     scored = eval_set.scored_lines
@@ -218,7 +229,7 @@ def build_report(
 
     overcorrection = None
     if repair is not None:
-        repaired_references, _ = run_repair(repair, references[0])
+        repaired_references, _ = run_repair(repair, references[0], eval_set.document)
         overcorrection = OverCorrection().compute(references[0], repaired_references, references)
 
     def shown(score: SentenceScore) -> SentenceChange:
