@@ -21,6 +21,7 @@ import numpy as np
 from .guards import protected_tokens
 from .lexicon import PHRASE_SWAPS, Thesaurus
 from .morph import inflect, lemmas
+from .pivot import PivotParaphrases
 from .text import Token, tokenize
 
 # Function words take candidates only from the phrase-swap table: the thesaurus lists for them
@@ -204,6 +205,9 @@ class ChannelRates:
     synonym: float = 0.10
     phrase: float = 0.30
     damage: float = 0.50
+    # Originals that only bilingual pivoting pairs with the observed word (mtfix/pivot.py): other spinners'
+    # synonym sources. 0: not offered.
+    pivot: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: dict) -> "ChannelRates":
@@ -231,6 +235,7 @@ class CandidateGenerator:
     ):
         self.thesaurus = thesaurus or Thesaurus.load()
         self.rates = rates or ChannelRates()
+        self.pivot = PivotParaphrases.load() if self.rates.pivot > 0 else None
         self.max_candidates = max_candidates
         self.max_candidates_suspect = max(max_candidates_suspect, max_candidates)
         self.max_phrase_tokens = max_phrase_tokens
@@ -376,22 +381,25 @@ class CandidateGenerator:
         if observed in FUNCTION_WORDS:
             return ()
         scored: dict[str, float] = {}
-        log_rate = math.log(self.rates.synonym)
+        sources = [(self.thesaurus.inverse, math.log(self.rates.synonym))]
+        if self.pivot is not None:
+            sources.append((self.pivot.inverse, math.log(self.rates.pivot)))
         for lemma, tag in lemmas(observed):
-            for headword, prob in self.thesaurus.inverse(lemma):
-                if headword in FUNCTION_WORDS:
-                    continue
-                first, _, rest = headword.partition(" ")
-                original = self._inflect(first, tag)
-                if rest:  # "and night" -> "anded night": inflect a phrase's first word only into real words
-                    if original != first and not self.thesaurus.frequency(original):
+            for inverse, log_rate in sources:
+                for headword, prob in inverse(lemma):
+                    if headword in FUNCTION_WORDS:
                         continue
-                    original += " " + rest
-                if original == observed:
-                    continue
-                score = log_rate + math.log(prob)
-                if score > scored.get(original, -math.inf):
-                    scored[original] = score
+                    first, _, rest = headword.partition(" ")
+                    original = self._inflect(first, tag)
+                    if rest:  # "and night" -> "anded night": inflect a phrase's first word only into real words
+                        if original != first and not self.thesaurus.frequency(original):
+                            continue
+                        original += " " + rest
+                    if original == observed:
+                        continue
+                    score = log_rate + math.log(prob)
+                    if score > scored.get(original, -math.inf):
+                        scored[original] = score
         ranked = sorted(scored.items(), key=lambda kv: kv[1] + self._prior(kv[0]), reverse=True)
         return tuple(ranked[: self.max_candidates_suspect])  # sliced per token by columns()
 

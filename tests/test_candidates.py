@@ -186,3 +186,17 @@ def test_multi_word_synonyms_are_found_through_their_tails(generator):
                 if c.kind == "synonym"}
     assert asked_everywhere and asked_everywhere == proposed
     assert "beings" in generator.thesaurus.multiword_tails
+
+
+def test_pivot_paraphrases_offer_originals_the_thesaurus_lacks():
+    """Bilingual pivoting pairs "fireplace" with "fire" (Spanish "fuego"/"hogar"...), which neither Moby nor
+    WordNet does: with a pivot rate the lattice is offered it, without one (the bundled default) it is not."""
+    from mtfix.candidates import ChannelRates
+
+    sentence = "The rocket fireplace went on all night."
+    def originals(rates):
+        tokens, candidates = CandidateGenerator(rates=rates).candidates(sentence)
+        return {" ".join(c.words).lower() for c in candidates if tokens[c.start].text == "fireplace"}
+
+    assert "fire" not in originals(ChannelRates())
+    assert "fire" in originals(ChannelRates(pivot=0.05))

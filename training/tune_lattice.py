@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--detector-floor", type=float, default=-3.0,
                         help="changes with detector log-odds below this are not searched (speed; -3 cost no BLEU)")
     parser.add_argument("--channel-rates", default="0.1,0.85,0.85",
-                        help="synonym,phrase,damage: how often the spinner applies each family (stored with the weights)")
+                        help="synonym,phrase,damage[,pivot]: how often the spinner applies each family (stored with "
+                             "the weights; pivot 0, the default, offers no pivot paraphrases)")
     parser.add_argument("--candidates-per-word", type=int, default=32,
                         help="single-word originals offered per input word (breadth against speed; not gridded)")
     parser.add_argument("--candidates-per-suspect-word", type=int, default=128,
