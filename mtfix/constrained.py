@@ -126,10 +126,7 @@ class LatticeBackend:
                       else variant_scores[index])
             explained = len(variants[index])
             proposed, suspicions = self._explain(sentence, tokens, chosen, sentence_edits, scores[:explained])
-            # A restoration of a sentence the best path leaves unchanged is made only if it beats the input by
-            # min_sentence_gain (_best_paths), so that is the bar a near miss is scored against there.
-            bar = scores[0] + (max(self.weights.min_sentence_gain, 0.0) if all(c.is_keep for c in chosen) else 0.0)
-            missed = _near_misses(sentence, tokens, bar,
+            missed = _near_misses(sentence, tokens, scores[0],
                                   [(replacing[0], score) for (_, _, replacing), score in zip(sentence_near, scores[explained:])])
             results.append((proposed, suspicions + missed))
         return results
@@ -209,8 +206,7 @@ def _near_miss_paths(chosen: list[Candidate], candidates: list[Candidate]) -> li
 
 def _near_misses(sentence: str, tokens, best_score: float, scored: list[tuple[Candidate, float]]) -> list[Suspicion]:
     """One suspicion per kept span with change candidates: its likeliest restoration, scored by the
-    sigmoid of how much worse than ``best_score`` (the best path's, or the bar a change must pass) the
-    path does with it, and the runners-up as alternatives."""
+    sigmoid of how much worse the best path does with it, and the runners-up as alternatives."""
     by_span: dict[tuple[int, int], list[tuple[float, Candidate]]] = {}
     for candidate, score in scored:
         by_span.setdefault((candidate.start, candidate.end), []).append((score, candidate))
@@ -218,8 +214,8 @@ def _near_misses(sentence: str, tokens, best_score: float, scored: list[tuple[Ca
     for (first, last), rivals in by_span.items():
         rivals.sort(key=lambda pair: pair[0], reverse=True)
         start, end = tokens[first].start, tokens[last - 1].end
-        # The repair does not make it, so it stays below 0.5 even where the beam missed a restoration that
-        # scores better than the path it found (rare: one span in the seed article).
+        # The repair does not make it, so it stays below 0.5 even where it scores better than the path: in a
+        # sentence held back by min_sentence_gain, or where the beam missed it (one span in the seed article).
         score = min(sigmoid(rivals[0][0] - best_score), _NEAR_MISS_MAX)
         found.append(Suspicion(start, end, sentence[start:end], " ".join(rivals[0][1].words),
                                score, [" ".join(c.words) for _, c in rivals[1:4]]))

@@ -187,9 +187,9 @@ def test_a_model_weighting_the_detector_without_one_says_so(tmp_path):
 
 
 def test_check_at_half_lists_exactly_what_the_repair_changes(default_repairer):
-    """check(min_score=0.5) is the repair's own list: a span the repair leaves alone (a sentence whose
-    restorations do not pass min_sentence_gain) is a near miss below 0.5, and suggestions carry the
-    capital the repair writes at a sentence start."""
+    """check(min_score=0.5) is the repair's own list: a span the repair leaves alone (in a sentence held
+    back by min_sentence_gain, or one the beam missed) is a near miss below 0.5, and suggestions carry
+    the capital the repair writes at a sentence start."""
     text = SEED_SPUN.read_text(encoding="utf-8")
     checked = {(s.start, s.end, s.suggestion) for s in default_repairer.check(text, min_score=0.5)}
     repaired = {(e.start, e.end, e.after) for e in default_repairer.repair_with_edits(text).edits}
