@@ -1,0 +1,70 @@
+"""A post-editing phrase table: garbled phrase -> clean phrases, learnt from machine-translation round trips.
+
+Built by ``training/phrase_table.py`` from word-aligned (garbled, clean) sentence pairs and shipped as a
+gzipped TSV, one pair a line (lower case, tokens of :func:`mtfix.text.words` joined by spaces)::
+
+    garbled  clean  count  log p(clean|garbled)  log p(garbled|clean)  log lex(clean|garbled)  log lex(garbled|clean)
+
+Only pairs whose two sides differ are stored: keeping a phrase is implicit, and its chance is what the
+table's probabilities for it leave over (they are relative to the phrase's occurrences in the text, not
+to its rewrites only). Lines starting with ``##`` are comments (a phrase can start with ``#``, as in
+``# metoo``, but never with ``##``: punctuation tokens are one character each).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import NamedTuple
+
+Phrase = tuple[str, ...]
+
+
+class PhraseOption(NamedTuple):
+    """One clean rewrite of a garbled phrase, with its scores (natural logs)."""
+
+    clean: Phrase
+    log_p_clean: float  # log p(clean | garbled)
+    log_p_garbled: float  # log p(garbled | clean)
+    log_lex_clean: float = 0.0  # lexical weight of clean given garbled
+    log_lex_garbled: float = 0.0
+    count: float = 0.0
+
+
+class PhraseTable:
+    """Garbled phrase (lower-case word tuple) -> its clean rewrites, best first."""
+
+    def __init__(self, entries: dict[Phrase, list[PhraseOption]]):
+        self._entries = {key: sorted(options, key=lambda o: (-o.log_p_clean, o.clean))
+                         for key, options in entries.items()}
+        self.max_length = max((len(key) for key in self._entries), default=0)
+
+    @classmethod
+    def load(cls, path: str | Path) -> PhraseTable:
+        """Read a table written by ``training.phrase_table`` (gzipped or plain TSV)."""
+        path = Path(path)
+        opener = gzip.open if path.suffix == ".gz" else open
+        entries: dict[Phrase, list[PhraseOption]] = {}
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip() or line.startswith("##"):
+                    continue
+                garbled, clean, count, *scores = line.rstrip("\n").split("\t")
+                option = PhraseOption(tuple(clean.split(" ")), *map(float, scores), count=float(count))
+                entries.setdefault(tuple(garbled.split(" ")), []).append(option)
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return sum(len(options) for options in self._entries.values())
+
+    def __contains__(self, words: Phrase) -> bool:
+        return tuple(w.lower() for w in words) in self._entries
+
+    def options(self, words: Phrase) -> list[PhraseOption]:
+        """Every stored rewrite of ``words`` (any case), with all its scores; best first."""
+        return self._entries.get(tuple(w.lower() for w in words), [])
+
+    def lookup(self, words: Phrase) -> list[tuple[Phrase, float, float]]:
+        """``(clean phrase, log p(clean|garbled), log p(garbled|clean))`` for each rewrite of ``words``
+        (matched case-insensitively; the clean phrases are lower case), best first; [] when none."""
+        return [(o.clean, o.log_p_clean, o.log_p_garbled) for o in self.options(words)]

@@ -1,0 +1,184 @@
+"""training.phrase_table (extraction, pruning, scoring, the held-out pair) and mtfix.phrase_table (the
+loader), on small hand-made pairs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import pytest
+
+from mtfix.phrase_table import PhraseOption, PhraseTable
+from training import phrase_table
+from training.align import tokens
+from training.phrase_table import (
+    TableArgs, build_table, count_pairs, coverage, diff_spans, extract, read_pairs, write_table,
+)
+from training.roundtrip import HELD_OUT_PAIR
+
+REORDER = ("The minister gave a conference of news on Monday.", "The minister gave a news conference on Monday.")
+# garbled: The minister gave a conference of news on Monday .   clean: The minister gave a news conference on Monday .
+REORDER_LINKS = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 5), (6, 4), (7, 6), (8, 7), (9, 8)]
+INSERT = ("He said he will go home.", "He said that he would go home.")
+# garbled: He said he will go home .   clean: He said that he would go home .   ("that" unaligned)
+INSERT_LINKS = [(0, 0), (1, 1), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7)]
+
+
+def _pairs(pair, links):
+    source, target = tokens(pair[0]), tokens(pair[1])
+    return _by_phrases(count_pairs([source], [target], [links]))
+
+
+def _by_phrases(counts):
+    """count_pairs' "garbled\tclean" keys as (garbled words, clean words)."""
+    return {tuple(tuple(side.split(" ")) for side in key.split("\t")): count for key, count in counts.items()}
+
+
+def test_extraction_finds_a_reordering():
+    counts = _pairs(REORDER, REORDER_LINKS)
+    assert counts[("conference", "of", "news"), ("news", "conference")] == 1
+    assert counts[("a", "conference", "of", "news"), ("a", "news", "conference")] == 1
+    # Identity pairs are implicit, and nothing crosses the swap's boundary inconsistently.
+    assert not any(garbled == clean for garbled, clean in counts)
+    assert (("conference",), ("conference",)) not in counts
+    # "a conference" spans clean "a news conference", whose "news" is linked outside it: inconsistent.
+    assert (("a", "conference"), ("a", "news", "conference")) not in counts
+
+
+def test_extraction_finds_a_function_word_insertion():
+    counts = _pairs(INSERT, INSERT_LINKS)
+    assert counts[("said", "he"), ("said", "that", "he")] == 1
+    # A garbled span that yields two clean phrases ("said" and "said that") gives each half a count.
+    assert counts[("said",), ("said", "that")] == 0.5
+    assert counts[("will",), ("would",)] == 1
+
+
+def test_extraction_respects_max_length():
+    source, target = tokens(REORDER[0]), tokens(REORDER[1])
+    spans = list(extract(source, target, REORDER_LINKS, max_length=2))
+    assert spans and all(j2 - j1 < 2 and i2 - i1 < 2 for j1, j2, i1, i2 in spans)
+    assert (4, 6, 4, 5) not in spans  # "conference of news" needs 3 garbled words
+    assert (4, 6, 4, 5) in extract(source, target, REORDER_LINKS, max_length=4)
+
+
+def test_pairs_changing_numbers_or_names_are_pruned():
+    source = tokens("In 2019 aides of Obama learnt that 5 people left the Casa Blanca.")
+    target = tokens("In 2018 aides of Trump learned that five people left the White House.")
+    links = [(k, k) for k in range(len(source))]
+    spans = {(tuple(source[j1:j2 + 1]), tuple(target[i1:i2 + 1])) for j1, j2, i1, i2 in extract(source, target, links)}
+    assert (("2019",), ("2018",)) in spans and (("Obama",), ("Trump",)) in spans  # extracted, then pruned:
+    counts = _by_phrases(count_pairs([source], [target], [links]))
+    assert counts[("learnt",), ("learned",)] == 1
+    for garbled, clean in counts:
+        assert not {"2019", "obama", "5", "casa", "blanca"} & set(garbled), (garbled, clean)
+        assert not {"2018", "trump", "white", "house"} & set(clean), (garbled, clean)
+    # Moving a name is fine; a sentence-initial capital is no name.
+    source, target = tokens("Later the House White said no."), tokens("Later the White House said no.")
+    counts = _by_phrases(count_pairs([source], [target], [[(0, 0), (1, 1), (2, 3), (3, 2), (4, 4), (5, 5), (6, 6)]]))
+    assert counts[("house", "white"), ("white", "house")] == 1
+    source, target = tokens("Then they left."), tokens("Later they left.")
+    assert count_pairs([source], [target], [[(0, 0), (1, 1), (2, 2), (3, 3)]])["then\tlater"] == 1
+
+
+def test_build_table_scores_and_prunes():
+    pairs = [REORDER, ("A conference of news was held in Paris.", "A news conference was held in Paris."),
+             ("Police learnt that the man had fled.", "Police learned that the man had fled."),
+             ("The team learnt of the decision late.", "The team learned of the decision late."),
+             ("She said it will rain.", "She said it would rain."),
+             ("Officials said the talks will resume.", "Officials said the talks would resume."),
+             ("He will win the big prize.", "He shall win the large prize."),  # changes seen once
+             ("The conference of news ended.", "The conference of news ended.")]  # once as it is
+    sources = [tokens(s) for s, _ in pairs]
+    targets = [tokens(t) for _, t in pairs]
+    entries, stats = build_table(sources, targets, TableArgs(min_count=2))
+    table = PhraseTable(entries)
+    options = {clean: (lp, lg) for clean, lp, lg in table.lookup(("conference", "of", "news"))}
+    assert ("news", "conference") in options
+    # Rewritten 2 times out of 3 occurrences; "news conference" occurs twice in the clean text.
+    assert math.isclose(math.exp(options["news", "conference"][0]), 2 / 3, rel_tol=1e-6)
+    assert math.isclose(math.exp(options["news", "conference"][1]), 1.0, rel_tol=1e-6)
+    assert ("learned",) in [clean for clean, _, _ in table.lookup(("learnt",))]
+    assert ("would",) in [clean for clean, _, _ in table.lookup(("will",))]
+    # Seen once only: pruned by min_count 2, kept with 1.
+    assert table.lookup(("big",)) == [] and ("shall",) not in [clean for clean, _, _ in table.lookup(("will",))]
+    assert stats.phrase_pairs == len(table) and stats.extracted >= stats.phrase_pairs
+    more, _ = build_table(sources, targets, TableArgs(min_count=1))
+    assert [clean for clean, *_ in more[("will",)]] == [("would",), ("shall",)]  # the more frequent first
+    assert more[("big",)][0].clean == ("large",)
+    # max_translations keeps the most frequent rewrites of a garbled phrase.
+    few, _ = build_table(sources, targets, TableArgs(min_count=1, max_translations=1))
+    assert [option.clean for option in few[("will",)]] == [("would",)]
+    assert all(len(options) == 1 for options in few.values())
+
+
+def test_loader_round_trips(tmp_path):
+    entries = {
+        ("conference", "of", "news"): [PhraseOption(("news", "conference"), -0.4, -0.1, -1.0, -2.0, 12.0),
+                                       PhraseOption(("press", "conference"), -2.0, -3.0, -4.0, -5.0, 2.5)],
+        ("learnt",): [PhraseOption(("learned",), -0.2, -1.5, -0.3, -0.4, 40.0)],
+        ("#", "metoo", "is"): [PhraseOption(("#", "metoo", "are"), -0.7, -0.7, -1.5, -1.7, 2.0)],  # no comment
+    }
+    path = tmp_path / "table.tsv.gz"
+    write_table(entries, path)
+    table = PhraseTable.load(path)
+    assert table.max_length == 3 and len(table) == 4
+    assert table.lookup(("#", "MeToo", "is")) == [(("#", "metoo", "are"), -0.7, -0.7)]
+    assert table.lookup(("Conference", "OF", "news")) == [(("news", "conference"), -0.4, -0.1),
+                                                         (("press", "conference"), -2.0, -3.0)]
+    assert table.options(("learnt",)) == entries[("learnt",)]
+    assert table.lookup(("learned",)) == [] and ("LEARNT",) in table
+    # Deterministic bytes; a plain TSV loads the same.
+    again = tmp_path / "again.tsv.gz"
+    write_table(entries, again)
+    assert again.read_bytes() == path.read_bytes()
+    plain = tmp_path / "table.tsv"
+    plain.write_bytes(gzip.decompress(path.read_bytes()))
+    assert PhraseTable.load(plain).lookup(("learnt",)) == table.lookup(("learnt",))
+
+
+def test_held_out_pair_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=HELD_OUT_PAIR):
+        read_pairs(tmp_path, "validation", [HELD_OUT_PAIR])
+    with pytest.raises(SystemExit):
+        phrase_table.main(["--roundtrip", str(tmp_path), "--split", "validation", "--pairs", "en-es", HELD_OUT_PAIR,
+                           "--out", str(tmp_path / "t.tsv.gz")])
+    assert not (tmp_path / "t.tsv.gz").exists()
+
+
+def test_cli_builds_from_shards_and_reports_coverage(tmp_path, capsys):
+    records = [{"source": s, "target": t} for s, t in
+               [REORDER, ("A conference of news was held in Paris.", "A news conference was held in Paris."),
+                ("Police learnt that the man had fled.", "Police learned that the man had fled."),
+                ("The team learnt of the decision late.", "The team learned of the decision late.")]]
+    for pair in ("en-es", "en-ca", HELD_OUT_PAIR):
+        for split in ("validation", "test"):
+            folder = tmp_path / pair / split
+            folder.mkdir(parents=True)
+            (folder / "shard-00000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+            (folder / "shard-00000.json").write_text("{}\n")
+    # The held-out pair's validation split must not be read: make it unreadable as JSON.
+    (tmp_path / HELD_OUT_PAIR / "validation" / "shard-00000.jsonl").write_text("not json\n")
+    out = tmp_path / "table.tsv.gz"
+    stats = phrase_table.main(["--roundtrip", str(tmp_path), "--split", "validation", "--pairs", "en-es", "en-ca",
+                               "--out", str(out), "--coverage", "test", "--show", "3", "--min-count", "2"])
+    assert stats.sentence_pairs == 8 and out.exists()
+    printed = capsys.readouterr().out
+    assert "conference of news -> news conference" in printed
+    assert f"coverage {HELD_OUT_PAIR} test" in printed and "coverage en-es test" in printed
+
+
+def test_coverage():
+    spans = diff_spans(tokens("He said he will go to the Paris."), tokens("He said that he would go to Paris."))
+    assert [(kind, garbled, clean) for kind, garbled, clean, _, _ in spans] == [
+        ("insert", (), ("that",)), ("replace", ("will",), ("would",)), ("delete", ("the",), ())]
+    assert spans[0][3:] == (("said",), ("said", "that"))  # with one token of context on the left
+    table = PhraseTable({
+        ("will",): [PhraseOption(("would",), -0.1, -0.1)],
+        ("said",): [PhraseOption(("said", "that"), -1.0, -1.0)],
+    })
+    record = {"source": "He said he will go to the Paris.", "target": "He said that he would go to Paris."}
+    result = coverage(table, [record])
+    assert result["spans"] == 3
+    assert result["exact"] == round(1 / 3, 4) and result["in_context"] == round(2 / 3, 4)
+    assert result["exact_replace"] == 1.0 and result["exact_insert"] == 0.0
