@@ -42,10 +42,16 @@ def main(argv: list[str] | None = None) -> dict:
     reference_lines = args.reference.read_text(encoding="utf-8").split("\n")
     if len(spun_lines) != len(reference_lines):
         raise SystemExit(f"{args.source} and {args.reference} have different line counts")
+    # The article is checked whole, as `mtfix check FILE` does (quotations are judged on the document), and
+    # its spans are scored line by line against the word diff to the reference.
+    suspicions = repairer.check("\n".join(spun_lines), min_score=args.min_score)
+    line_start = 0
     for spun, reference in zip(spun_lines, reference_lines):
+        line_end = line_start + len(spun)
         gold = [(e.start, e.end) for e in word_edits(spun, reference) if e.start < e.end]
-        flagged = [(s.start, s.end) for s in repairer.check(spun, min_score=args.min_score)]
+        flagged = [(s.start - line_start, s.end - line_start) for s in suspicions if line_start <= s.start < line_end]
         totals = [t + s for t, s in zip(totals, span_scores(gold, flagged))]
+        line_start = line_end + 1
     correct, flagged, found, gold = totals
     result = {"flagged": flagged, "precision": 100 * correct / max(flagged, 1),
               "changed_spans": gold, "recall": 100 * found / max(gold, 1)}
