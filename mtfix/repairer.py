@@ -317,25 +317,25 @@ class Repairer:
 _FORKED_REPAIRER: "Repairer | None" = None
 
 
+def _as_written(text: str, start: int, before: str, after: str) -> str:
+    """``after`` as a repair writes it in place of ``before`` at ``start``: with a capital where it replaces
+    the first word of a sentence, as wire copy does (spinners lower-case sentence starts: "however the" ->
+    "But the"). Only there does a repair change case: a first word it leaves alone keeps its case, and
+    where a sentence starts is decided on the whole text (:func:`mtfix.segment.starts_sentence`), so a
+    hard wrap, an abbreviation or a clause piece is no start."""
+    if before[:1].islower() and after[:1].islower() and starts_sentence(text, start):
+        return after[:1].upper() + after[1:]
+    return after
+
+
 def _capitalised_suggestion(text: str, suspicion: Suspicion) -> Suspicion:
-    """A suspicion's suggestion as the repair would write it (see :func:`_capitalise_sentence_starts`)."""
-    if suspicion.text[:1].islower() and suspicion.suggestion[:1].islower() and starts_sentence(text, suspicion.start):
-        return dataclasses.replace(suspicion, suggestion=suspicion.suggestion[:1].upper() + suspicion.suggestion[1:])
-    return suspicion
+    """A suspicion's suggestion as the repair would write it."""
+    return dataclasses.replace(suspicion, suggestion=_as_written(text, suspicion.start, suspicion.text, suspicion.suggestion))
 
 
 def _capitalise_sentence_starts(text: str, edits: list[Edit]) -> list[Edit]:
-    """An edit that replaces the first word of a sentence writes it with a capital, as wire copy does
-    (spinners lower-case sentence starts: "however the" -> "But the"). Only there does a repair change
-    case: a first word it leaves alone keeps its case, and where a sentence starts is decided on the
-    whole text (:func:`mtfix.segment.starts_sentence`), so a hard wrap, an abbreviation or a clause
-    piece is no start."""
-    fixed = []
-    for edit in edits:
-        if edit.before[:1].islower() and edit.after[:1].islower() and starts_sentence(text, edit.start):
-            edit = Edit(edit.start, edit.end, edit.before, edit.after[:1].upper() + edit.after[1:], edit.score)
-        fixed.append(edit)
-    return fixed
+    """The edits as the repair writes them (:func:`_as_written`)."""
+    return [Edit(e.start, e.end, e.before, _as_written(text, e.start, e.before, e.after), e.score) for e in edits]
 
 
 def _one_blas_thread() -> None:
