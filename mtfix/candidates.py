@@ -21,8 +21,9 @@ import numpy as np
 from .guards import protected_tokens
 from .lexicon import PHRASE_SWAPS, Thesaurus
 from .morph import inflect, lemmas
+from .phrase_table import PhraseTable
 from .pivot import PivotParaphrases
-from .text import Token, tokenize
+from .text import Token, is_word, tokenize
 
 # Function words take candidates only from the phrase-swap table: the thesaurus lists for them
 # ("the", "a", "of") are noise that no spinner uses.
@@ -63,7 +64,7 @@ class Candidate(NamedTuple):
     end: int
     words: tuple[str, ...]
     channel: float
-    kind: str  # keep | synonym | phrase | damage
+    kind: str  # keep | synonym | phrase | damage | postedit
     # How much better the original fits the sentence's topic than the observed words do (set by the
     # lattice from word vectors; 0 where no vectors apply).
     context: float = 0.0
@@ -82,9 +83,9 @@ class Candidate(NamedTuple):
         return Candidate(self.start, self.end, self.words, self.channel, self.kind, value, self.spun, self.choice)
 
 
-KINDS = ("keep", "synonym", "phrase", "damage")  # CandidateColumns.kind codes
-KEEP = 0
+KINDS = ("keep", "synonym", "phrase", "damage", "postedit")  # CandidateColumns.kind codes
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+KEEP, POSTEDIT = _KIND_CODE["keep"], _KIND_CODE["postedit"]
 # Distinct output word tuples remembered before CandidateWords starts over (about 200 bytes each).
 MAX_CANDIDATE_WORDS = 300_000
 
@@ -208,6 +209,9 @@ class ChannelRates:
     # Originals that only bilingual pivoting pairs with the observed word (mtfix/pivot.py): other spinners'
     # synonym sources. 0: not offered.
     pivot: float = 0.0
+    # Rewrites of the post-editing phrase table (mtfix/phrase_table.py): machine-translation damage undone
+    # ("the Thursday" -> "Thursday", "a conference of news" -> "a news conference"). 0: not offered.
+    postedit: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: dict) -> "ChannelRates":
@@ -232,6 +236,8 @@ class CandidateGenerator:
         max_candidates_suspect: int = 0,  # for words the spin detector flags; 0: as max_candidates
         max_phrase_tokens: int = 4,  # of thesaurus phrases; swap-table phrases may be longer
         spell_out_numbers: bool = False,  # offer "three" for "3" where wire style wants a word
+        phrase_table: PhraseTable | None = None,  # post-editing rewrites, offered when rates.postedit > 0
+        max_postedit_options: int = 8,  # rewrites offered per garbled phrase, most probable first
     ):
         self.thesaurus = thesaurus or Thesaurus.load()
         self.rates = rates or ChannelRates()
@@ -240,6 +246,8 @@ class CandidateGenerator:
         self.max_candidates_suspect = max(max_candidates_suspect, max_candidates)
         self.max_phrase_tokens = max_phrase_tokens
         self.spell_out_numbers = spell_out_numbers
+        self.phrase_table = phrase_table if self.rates.postedit > 0 else None
+        self.max_postedit_options = max_postedit_options
         self._phrase_inverse = _invert_phrase_swaps()
         # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
         self._longest_swap = max(len(tokenize(variant)) for variant in self._phrase_inverse)
@@ -264,13 +272,13 @@ class CandidateGenerator:
         return tokens, self.columns(sentence, tokens, suspects, unsuspected).rows()
 
     def columns(self, sentence: str, tokens: list[Token], suspects: frozenset[int] = frozenset(),
-                unsuspected: frozenset[int] = frozenset()) -> CandidateColumns:
+                unsuspected: frozenset[int] = frozenset(), postedit: bool = True) -> CandidateColumns:
         """Every candidate span over ``tokens`` (``tokenize(sentence)``), keep candidates included: one
         per (span, lower-cased words), the best channel score winning; none equal to the input.
 
         ``suspects``: indices of tokens the spin detector flags, which get ``max_candidates_suspect``
         single-word originals; ``unsuspected``: tokens it clears, which get none (phrases over them are
-        still proposed).
+        still proposed); ``postedit``: offer the phrase table's rewrites (when the generator has one).
         """
         protected = self._protected_indices(sentence, tokens)
         # Single-word originals come as cached per-token columns; only phrases and damage fixes, a few
@@ -285,7 +293,8 @@ class CandidateGenerator:
                 positions.append(i)
                 numbers.append(token_numbers[:limit])
                 channels.append(token_channels[:limit])
-        extras = self._phrase_candidates(tokens, protected) + self._damage_candidates(sentence, tokens, protected)
+        extras = (self._phrase_candidates(tokens, protected) + self._damage_candidates(sentence, tokens, protected)
+                  + (self._postedit_candidates(tokens) if postedit else []))
         # A phrase's words are written joined by one space: over any other gap (a tab, a line break, two
         # spaces) the edit would swallow layout. Damage fixes join on purpose ("Syria s" -> "Syria's").
         extras = [c for c in extras if c.kind == "damage" or all(
@@ -442,6 +451,34 @@ class CandidateGenerator:
                 original = inflect(headword, tag)
                 scored[original] = max(scored.get(original, -math.inf), math.log(self.rates.synonym) + math.log(prob))
         return tuple(sorted(scored.items(), key=lambda kv: kv[1], reverse=True)[: self.max_candidates])
+
+    def _postedit_candidates(self, tokens: list[Token]) -> list[Candidate]:
+        """Rewrites of garbled word spans from the post-editing phrase table, channel score
+        log(rate) + log p(garbled | clean): the noisy channel of machine translation, as the thesaurus's is
+        of a spinner. Spans of words only (the table's punctuation pairs would need detokenising). The
+        table keeps names and numbers on both sides of a pair; output words found in the span keep their
+        observed case, the rest are lower case, and the first takes the span's initial capital."""
+        table = self.phrase_table
+        if table is None or self.rates.postedit <= 0:
+            return []
+        results = []
+        lowered = [t.text.lower() for t in tokens]
+        log_rate = math.log(self.rates.postedit)
+        for i in range(len(tokens)):
+            for j in range(i + 1, min(len(tokens), i + table.max_length) + 1):
+                if not tokens[j - 1].is_word:
+                    break
+                options = table.options(tuple(lowered[i:j]))
+                if not options:
+                    continue
+                as_observed = {lowered[k]: tokens[k].text for k in range(i, j)}
+                for option in options[: self.max_postedit_options]:
+                    if not all(map(is_word, option.clean)):
+                        continue
+                    words = tuple(as_observed.get(word, word) for word in option.clean)
+                    words = (match_case(words[0], tokens[i].text),) + words[1:]
+                    results.append(Candidate(i, j, words, log_rate + option.log_p_garbled, "postedit"))
+        return results
 
     def _damage_candidates(self, sentence: str, tokens: list[Token], protected: set[int]) -> list[Candidate]:
         results = []

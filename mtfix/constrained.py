@@ -12,9 +12,11 @@ from .lattice import LatticeDecoder, LatticeWeights, Suspicion, keep_candidates,
 from .lexicon import Thesaurus
 from .lm import NgramLM
 from .model import LoadedModel, ModelLoadError, ModelNotFoundError
+from .phrase_table import PhraseTable
 from .result import Edit
 
 LM_FILE = "lm.safetensors"
+PHRASE_TABLE_FILE = "postedit.tsv.gz"  # the post-editing phrase table, read when channel_rates.postedit > 0
 # check() lists a span the best path keeps when a restoration scores within about 1.4 of the best
 # (sigmoid 0.2): on the seed article recall 70% at precision 80%, against 63% and 87% for the changes alone.
 DEFAULT_MIN_CHECK_SCORE = 0.2
@@ -38,7 +40,7 @@ class LatticeBackend:
     def __init__(self, lm: NgramLM, weights: LatticeWeights, rescorer: SequenceScorer | LoadedModel | None = None,
                  thesaurus: Thesaurus | None = None, vectors: WordVectors | None = None,
                  rates: ChannelRates | None = None, detector: SpinDetector | None = None,
-                 restore_number_words: bool = False):
+                 restore_number_words: bool = False, phrase_table: PhraseTable | None = None):
         self.weights = weights
         if isinstance(rescorer, LoadedModel):  # a torch model from load_model
             from .fast import TorchEngine
@@ -48,7 +50,7 @@ class LatticeBackend:
         self.thesaurus = thesaurus or Thesaurus.load()
         generator = CandidateGenerator(self.thesaurus, rates, max_candidates=weights.candidates_per_word,
                                        max_candidates_suspect=weights.candidates_per_suspect_word,
-                                       spell_out_numbers=restore_number_words)
+                                       spell_out_numbers=restore_number_words, phrase_table=phrase_table)
         self.decoder = LatticeDecoder(lm, generator, weights, vectors, detector)
 
     @classmethod
@@ -73,9 +75,16 @@ class LatticeBackend:
             if weights.choice and not detector.has_original_words:
                 raise ModelLoadError(f"{detector_path} has no original-word head, which the model's mtfix.json "
                                      f"weights with choice {weights.choice:g}")
-        return cls(NgramLM.load(lm_path), weights, rescorer or loaded, vectors=vectors,
-                   rates=ChannelRates.from_settings(loaded.settings), detector=detector,
-                   restore_number_words=restore_number_words)
+        rates = ChannelRates.from_settings(loaded.settings)
+        phrase_table = None
+        if rates.postedit > 0:
+            table_path = loaded.path / PHRASE_TABLE_FILE
+            if not table_path.is_file():
+                raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {PHRASE_TABLE_FILE} (the "
+                                         f"post-editing phrase table that its mtfix.json weights with {rates.postedit:g})")
+            phrase_table = PhraseTable.load(table_path)
+        return cls(NgramLM.load(lm_path), weights, rescorer or loaded, vectors=vectors, rates=rates, detector=detector,
+                   restore_number_words=restore_number_words, phrase_table=phrase_table)
 
     def repair_sentences(self, sentences: list[str]) -> list[str]:
         """The best path of each sentence as text (every edit applied, whatever its confidence)."""
@@ -99,10 +108,12 @@ class LatticeBackend:
     def _decode_all(self, sentences: list[str], with_alternatives: bool) -> list[tuple[list[Edit], list[Suspicion]]]:
         """The edits of each sentence's best path and, with ``with_alternatives``, the suspicions that
         explain it (its changes with their rivals, and its near misses)."""
-        # Without a rescorer only the best path of each sentence is ever read.
-        decoded = self.decoder.nbest_many(sentences, paths=None if self.rescorer is not None else 1)
-        if self.rescorer is not None:
-            self._rescore(sentences, decoded)
+        decoded = self._decode(sentences)
+        if self.decoder.generator.phrase_table is not None and self.weights.min_postedit_changes > 1:
+            lone = [i for i, (_, paths, _) in enumerate(decoded)
+                    if paths and 0 < _postedit_changes(paths[0].candidates) < self.weights.min_postedit_changes]
+            for i, redone in zip(lone, self._decode([sentences[i] for i in lone], postedit=False)):
+                decoded[i] = redone
         best = self._best_paths(decoded)
         # Rivals and near misses read a sentence's candidates one by one: only check() asks for them.
         rows = [candidates.rows() if with_alternatives else [] for _, _, candidates in decoded]
@@ -130,6 +141,14 @@ class LatticeBackend:
                                   [(replacing[0], score) for (_, _, replacing), score in zip(sentence_near, scores[explained:])])
             results.append((proposed, suspicions + missed))
         return results
+
+    def _decode(self, sentences: list[str], postedit: bool = True):
+        """The tokens, n-best paths (best first) and candidates of each sentence."""
+        # Without a rescorer only the best path of each sentence is ever read.
+        decoded = self.decoder.nbest_many(sentences, paths=None if self.rescorer is not None else 1, postedit=postedit)
+        if self.rescorer is not None:
+            self._rescore(sentences, decoded)
+        return decoded
 
     def _best_paths(self, decoded) -> list[list[Candidate]]:
         """Each sentence's best path, or no change at all where it does not beat the input by
@@ -181,6 +200,10 @@ class LatticeBackend:
             proposed.append(Edit(start, end, sentence[start:end], after, confidence))
             suspicions.append(Suspicion(start, end, sentence[start:end], after, confidence, alternatives))
         return proposed, suspicions
+
+
+def _postedit_changes(path: list[Candidate]) -> int:
+    return sum(c.kind == "postedit" for c in path)
 
 
 def _edits(chosen: list[Candidate], candidates: list[Candidate], with_rivals: bool) -> list[tuple[int, list[Candidate]]]:

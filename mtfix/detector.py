@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import CandidateColumns
+from .candidates import POSTEDIT, CandidateColumns
 from .text import Token, lm_form
 
 DETECTOR_DIR = "detector"
@@ -297,7 +297,9 @@ def detector_scores(candidates: CandidateColumns, reading: Reading, floor: float
     The head is not asked whether to change (a spun word's original is spread over many words, so it
     mostly predicts the observed word); the other head answers that, and this one chooses.
     """
-    changes = np.flatnonzero(candidates.is_change)
+    # Post-editing rewrites undo machine translation, which the detector was not trained to see: it
+    # neither scores nor prunes them.
+    changes = np.flatnonzero(candidates.is_change & (candidates.kind != POSTEDIT))
     if not len(changes):
         return candidates
     starts, ends = candidates.start[changes], candidates.end[changes]

@@ -32,9 +32,9 @@ MANIFEST_KEY = "files"
 # The files every mode reads, and those only the lattice reads; the rest of the manifest is the seq2seq's
 # (config, weights, generation settings).
 _ALWAYS_READ = ("tokenizer.json", "tokenizer_config.json", "spiece.model", "special_tokens_map.json")
-_LATTICE_FILES = ("lm.safetensors", "vectors.safetensors", "detector/")
+_LATTICE_FILES = ("lm.safetensors", "vectors.safetensors", "detector/", "postedit.tsv.gz")
 # Settings read as whole numbers; every other value of these sections is any number.
-_WHOLE_NUMBERS = {"beam_size", "nbest", "candidates_per_word", "candidates_per_suspect_word"}
+_WHOLE_NUMBERS = {"beam_size", "nbest", "candidates_per_word", "candidates_per_suspect_word", "min_postedit_changes"}
 
 
 class ModelNotFoundError(FileNotFoundError):
