@@ -37,14 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--test-set", choices=TEST_SETS,
         help="seed: the bundled AFP article; synthetic: the built test split; ood: sentences spun by hand "
-             "by another 'spinner' (../shared/data/ood_dev beside a checkout)"
+             "by another 'spinner' (../shared/data/ood_dev beside a checkout); garbled: news round-tripped "
+             "through machine translation (the bundled en-gl sample, a pair held out of training)"
     )
     data.add_argument(
         "--data-dir",
         type=Path,
         default=None,
         help=f"where the test set lies: the pairs training/build_data.py saved (default: {DEFAULT_SYNTHETIC_DIR}), "
-             f"or the ood folder (default: {DEFAULT_OOD_DIR})",
+             f"the ood folder (default: {DEFAULT_OOD_DIR}), or the round trips training/roundtrip.py built "
+             f"(a folder of pairs, or one pair's; default: the bundled en-gl sample)",
     )
     system = parser.add_mutually_exclusive_group(required=True)
     system.add_argument("--hypothesis", type=Path, help="the repaired output to score, aligned with SOURCE")

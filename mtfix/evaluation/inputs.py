@@ -18,7 +18,9 @@ SEED_REFERENCE = "idlib_ceasefire_reference.txt"
 DEFAULT_SYNTHETIC_DIR = Path("work_data") / "pairs"
 # The hand-spun out-of-distribution dev set beside a checkout (../shared/data/ood_dev: spun.txt, ref.txt).
 DEFAULT_OOD_DIR = Path("..") / "shared" / "data" / "ood_dev"
-TEST_SETS = ("seed", "synthetic", "ood")
+# Machine-translation round trips through the held-out language pair (training/garbled_testset.py).
+GARBLED_PAIR = "en-gl"
+TEST_SETS = ("seed", "synthetic", "ood", "garbled")
 
 
 class EvalInputError(Exception):
@@ -165,6 +167,39 @@ def load_ood(data_dir: str | Path = DEFAULT_OOD_DIR) -> EvalSet:
     return EvalSet("ood", eval_set.sources, eval_set.references, f"ood:{source}", [f"ood:{reference}"])
 
 
+def load_garbled(data_dir: str | Path | None = None) -> EvalSet:
+    """English news round-tripped through machine translation, against the clean original.
+
+    Without ``data_dir``: the bundled sample of the held-out pair's test split (1,000 sentences, en-gl, never
+    trained or tuned on). With it: the test split of the round trips ``training/roundtrip.py`` built there,
+    of every pair under it (a folder of pairs) or of one pair (a pair's folder), the held-out pair left out
+    of a folder of pairs."""
+    if data_dir is None:
+        folder = resources.files("mtfix.evaluation") / "testsets"
+        source, reference = f"garbled_{GARBLED_PAIR}.garbled.txt", f"garbled_{GARBLED_PAIR}.clean.txt"
+        with resources.as_file(folder / source) as source_path, resources.as_file(folder / reference) as reference_path:
+            eval_set = load_files(source_path, [reference_path])
+        return EvalSet("garbled", eval_set.sources, eval_set.references, f"garbled:{source}", [f"garbled:{reference}"])
+    import json
+
+    data_dir = Path(data_dir)
+    folders = [data_dir] if (data_dir / "test").is_dir() else sorted(
+        path for path in data_dir.glob("*/test") if path.parent.name != GARBLED_PAIR)
+    folders = [folder if folder.name == "test" else folder / "test" for folder in folders]
+    sources, targets = [], []
+    for folder in folders:
+        for shard in sorted(folder.glob("shard-*.json")):  # finished shards only
+            for line in shard.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines():
+                record = json.loads(line)
+                sources.append(" ".join(record["source"].split()))
+                targets.append(" ".join(record["target"].split()))
+    if not sources:
+        raise EvalInputError(f"garbled test set not found: no round trips' test split under {data_dir} "
+                             "(build it with: python -m training.roundtrip)")
+    label = f"garbled:{data_dir}[test]"
+    return make_eval_set("garbled", sources, [targets], f"{label}.garbled", [f"{label}.clean"])
+
+
 def load_test_set(name: str, data_dir: str | Path | None = None) -> EvalSet:
     """A named test set; ``data_dir`` is where the synthetic pairs or the ood set lie (their defaults else)."""
     if name == "seed":
@@ -173,4 +208,6 @@ def load_test_set(name: str, data_dir: str | Path | None = None) -> EvalSet:
         return load_synthetic(DEFAULT_SYNTHETIC_DIR if data_dir is None else data_dir)
     if name == "ood":
         return load_ood(DEFAULT_OOD_DIR if data_dir is None else data_dir)
+    if name == "garbled":
+        return load_garbled(data_dir)
     raise EvalInputError(f"unknown test set {name!r}; choose one of {', '.join(TEST_SETS)}")

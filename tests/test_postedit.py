@@ -1,0 +1,125 @@
+"""The post-editing phrase table inside the lattice: machine-translation damage undone with a small LM and a
+hand-made table, gated per sentence; and the bundled model's table on real round trips."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mtfix.candidates import CandidateGenerator, ChannelRates
+from mtfix.constrained import PHRASE_TABLE_FILE, LatticeBackend
+from mtfix.detector import Reading, detector_scores
+from mtfix.lattice import LatticeWeights
+from mtfix.phrase_table import PhraseOption, PhraseTable
+from mtfix.text import lm_form, tokenize, words
+from training.build_lm import train_lm
+
+NEWS = [
+    "The minister gave a news conference on Thursday in Ankara.",
+    "The president gave a news conference on Monday.",
+    "Officials said on Thursday that the talks had failed.",
+    "He told reporters that the ceasefire had not been secured.",
+    "The ministry said on Monday that the report was false.",
+    "She told reporters on Thursday that the plan would go ahead.",
+    "The minister said the talks would resume.",
+]
+
+
+def _option(clean: str, log_p_garbled: float) -> PhraseOption:
+    return PhraseOption(tuple(clean.split()), log_p_clean=-1.0, log_p_garbled=log_p_garbled, count=10)
+
+
+TABLE = PhraseTable({
+    ("a", "conference", "of", "news"): [_option("a news conference", -0.5)],
+    ("the", "thursday"): [_option("on thursday", -0.7), _option("thursday", -1.0)],
+    ("said", "reporters"): [_option("told reporters", -0.3)],
+    ("the", "monday"): [_option("on monday", -0.3)],
+    ("said", "'"): [_option("told '", -0.3)],  # punctuation pairs are not offered
+})
+
+
+@pytest.fixture(scope="module")
+def thesaurus():
+    return CandidateGenerator().thesaurus
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return train_lm([[lm_form(w) for w in words(s)] for s in NEWS * 3], order=3)
+
+
+def _backend(lm, thesaurus, rate: float, min_changes: int) -> LatticeBackend:
+    weights = LatticeWeights(change_penalty=0.0, min_postedit_changes=min_changes)
+    return LatticeBackend(lm, weights, thesaurus=thesaurus, rates=ChannelRates(postedit=rate), phrase_table=TABLE)
+
+
+def test_the_table_offers_rewrites_with_their_channel_score(thesaurus):
+    generator = CandidateGenerator(thesaurus, ChannelRates(postedit=0.2), phrase_table=TABLE)
+    sentence = "The minister gave a conference of news the Thursday, said reporters."
+    candidates = generator.candidates(sentence)[1]
+    postedits = {(c.start, c.end, c.words): c.channel for c in candidates if c.kind == "postedit"}
+    assert postedits[(3, 7, ("a", "news", "conference"))] == pytest.approx(math.log(0.2) - 0.5)
+    assert postedits[(7, 9, ("on", "Thursday"))] == pytest.approx(math.log(0.2) - 0.7)  # "Thursday" as observed
+    assert (7, 9, ("Thursday",)) in postedits
+    assert (10, 12, ("told", "reporters")) in postedits
+    assert not any("'" in words for _, _, words in postedits)
+    # the span's initial capital goes to the rewrite's first word
+    capitalised = CandidateGenerator(thesaurus, ChannelRates(postedit=0.2), phrase_table=TABLE)
+    assert any(c.words == ("On", "Thursday") for c in capitalised.candidates("The Thursday it rained.")[1])
+
+
+def test_no_rewrites_without_a_rate_or_a_table(thesaurus):
+    sentence = "He gave a conference of news."
+    for generator in (CandidateGenerator(thesaurus, ChannelRates(postedit=0.0), phrase_table=TABLE),
+                      CandidateGenerator(thesaurus, ChannelRates(postedit=0.2))):
+        assert not any(c.kind == "postedit" for c in generator.candidates(sentence)[1])
+    generator = CandidateGenerator(thesaurus, ChannelRates(postedit=0.2), phrase_table=TABLE)
+    tokens = tokenize(sentence)
+    assert not any(c.kind == "postedit" for c in generator.columns(sentence, tokens, postedit=False).rows())
+
+
+def test_the_spin_detector_neither_scores_nor_prunes_rewrites(thesaurus):
+    generator = CandidateGenerator(thesaurus, ChannelRates(postedit=0.2), phrase_table=TABLE)
+    sentence = "He gave a conference of news."
+    tokens = tokenize(sentence)
+    columns = generator.columns(sentence, tokens)
+    certain_clean = Reading(spun=np.full(len(tokens), 1e-6), states=None)
+    kept = detector_scores(columns, certain_clean, floor=-3.0).rows()
+    postedits = [c for c in kept if c.kind == "postedit"]
+    assert postedits and all(c.spun == 0.0 for c in postedits)
+    assert not any(c.kind == "synonym" for c in kept)  # the floor still prunes the spinner's candidates
+
+
+def test_garbled_sentences_are_repaired_when_they_take_enough_rewrites(lm, thesaurus):
+    garbled = "The minister gave a conference of news the Thursday in Ankara."
+    assert _backend(lm, thesaurus, 0.3, 2).repair_sentences([garbled]) == [
+        "The minister gave a news conference on Thursday in Ankara."]
+    # one rewrite alone is no evidence of machine translation: the sentence is searched without the table
+    lone = "The ministry said the Monday that the report was false."
+    assert _backend(lm, thesaurus, 0.3, 2).repair_sentences([lone]) == [lone]
+    assert _backend(lm, thesaurus, 0.3, 1).repair_sentences([lone]) == ["The ministry said on Monday that the report was false."]
+
+
+def test_clean_sentences_stay_as_they_are(lm, thesaurus):
+    backend = _backend(lm, thesaurus, 0.3, 2)
+    clean = [s for s in NEWS]
+    assert backend.repair_sentences(clean) == clean
+
+
+def test_the_model_directory_must_hold_the_table_its_settings_weight(tmp_path):
+    import json
+    import shutil
+
+    from mtfix.model import DEFAULT_MODEL_DIR, ModelNotFoundError, load_model
+
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, model, ignore=shutil.ignore_patterns("ct2-*", PHRASE_TABLE_FILE))
+    settings = json.loads((model / "mtfix.json").read_text())
+    settings["channel_rates"]["postedit"] = 0.2
+    settings.pop("files", None)
+    (model / "mtfix.json").write_text(json.dumps(settings))
+    with pytest.raises(ModelNotFoundError, match=PHRASE_TABLE_FILE):
+        LatticeBackend.from_model(load_model(model, device="cpu"))
