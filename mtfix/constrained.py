@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Protocol
 
@@ -108,12 +109,7 @@ class LatticeBackend:
     def _decode_all(self, sentences: list[str], with_alternatives: bool) -> list[tuple[list[Edit], list[Suspicion]]]:
         """The edits of each sentence's best path and, with ``with_alternatives``, the suspicions that
         explain it (its changes with their rivals, and its near misses)."""
-        decoded = self._decode(sentences)
-        if self.decoder.generator.phrase_table is not None and self.weights.min_postedit_changes > 1:
-            lone = [i for i, (_, paths, _) in enumerate(decoded)
-                    if paths and 0 < _postedit_changes(paths[0].candidates) < self.weights.min_postedit_changes]
-            for i, redone in zip(lone, self._decode([sentences[i] for i in lone], postedit=False)):
-                decoded[i] = redone
+        decoded = self._gate_postedits(sentences, self._decode(sentences))
         best = self._best_paths(decoded)
         # Rivals and near misses read a sentence's candidates one by one: only check() asks for them.
         rows = [candidates.rows() if with_alternatives else [] for _, _, candidates in decoded]
@@ -141,6 +137,21 @@ class LatticeBackend:
                                   [(replacing[0], score) for (_, _, replacing), score in zip(sentence_near, scores[explained:])])
             results.append((proposed, suspicions + missed))
         return results
+
+    def _gate_postedits(self, sentences: list[str], decoded):
+        """Sentences whose best path takes fewer than ``min_postedit_changes`` post-editing rewrites, and
+        gains less than ``min_postedit_gain`` by them over the best path without the table, searched again
+        without it."""
+        weights = self.weights
+        if self.decoder.generator.phrase_table is None or weights.min_postedit_changes <= 1:
+            return decoded
+        few = [i for i, (_, paths, _) in enumerate(decoded)
+               if paths and 0 < _postedit_changes(paths[0].candidates) < weights.min_postedit_changes]
+        for i, redone in zip(few, self._decode([sentences[i] for i in few], postedit=False)):
+            gain = decoded[i][1][0].total(weights) - (redone[1][0].total(weights) if redone[1] else -math.inf)
+            if not 0 < weights.min_postedit_gain <= gain:
+                decoded[i] = redone
+        return decoded
 
     def _decode(self, sentences: list[str], postedit: bool = True):
         """The tokens, n-best paths (best first) and candidates of each sentence."""

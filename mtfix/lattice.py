@@ -54,6 +54,9 @@ class LatticeWeights:
     # several places, while one rewrite alone is mostly a paraphrase of clean copy (on validation samples,
     # best paths with 1 / >= 2 rewrites: 33 / 2 of 300 clean sentences, 78 / 274 of 400 garbled ones).
     min_postedit_changes: int = 2
+    # ... unless the rewrites gain at least this much over the sentence's best path without the table
+    # (0: the count alone decides).
+    min_postedit_gain: float = 0.0
     beam_size: int = 8
     nbest: int = 4
     # Single-word originals offered per input word, best by channel x corpus count first: breadth

@@ -51,8 +51,8 @@ def lm():
     return train_lm([[lm_form(w) for w in words(s)] for s in NEWS * 3], order=3)
 
 
-def _backend(lm, thesaurus, rate: float, min_changes: int) -> LatticeBackend:
-    weights = LatticeWeights(change_penalty=0.0, min_postedit_changes=min_changes)
+def _backend(lm, thesaurus, rate: float, min_changes: int, min_gain: float = 0.0) -> LatticeBackend:
+    weights = LatticeWeights(change_penalty=0.0, min_postedit_changes=min_changes, min_postedit_gain=min_gain)
     return LatticeBackend(lm, weights, thesaurus=thesaurus, rates=ChannelRates(postedit=rate), phrase_table=TABLE)
 
 
@@ -101,6 +101,10 @@ def test_garbled_sentences_are_repaired_when_they_take_enough_rewrites(lm, thesa
     lone = "The ministry said the Monday that the report was false."
     assert _backend(lm, thesaurus, 0.3, 2).repair_sentences([lone]) == [lone]
     assert _backend(lm, thesaurus, 0.3, 1).repair_sentences([lone]) == ["The ministry said on Monday that the report was false."]
+    # ... unless it gains enough over the best path without the table
+    assert _backend(lm, thesaurus, 0.3, 2, min_gain=0.5).repair_sentences([lone]) == [
+        "The ministry said on Monday that the report was false."]
+    assert _backend(lm, thesaurus, 0.3, 2, min_gain=500.0).repair_sentences([lone]) == [lone]
 
 
 def test_clean_sentences_stay_as_they_are(lm, thesaurus):

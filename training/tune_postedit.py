@@ -3,7 +3,8 @@
     python -m training.tune_postedit --model-dir MODEL --roundtrip work_data/roundtrip --pairs work_data/pairs \\
         [--rates 0,0.03,0.1,0.3,1] [--samples 100] [--write]
 
-For each rate (and each ``--min-changes``: the fewest rewrites a sentence must take to keep any), on samples of the *validation* splits (never test, never the held-out pair ``en-gl``):
+For each rate (and each ``--min-changes``: the fewest rewrites a sentence must take to keep any, unless they
+gain at least one of ``--min-gains`` over its best path without the table), on samples of the *validation* splits (never test, never the held-out pair ``en-gl``):
 
 - garbled text: round trips of each training pair (``--samples`` a pair), BLEU against the clean side;
 - spun text: our spinner's validation pairs, BLEU;
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pairs", type=Path, default=Path("work_data/pairs"))
     parser.add_argument("--rates", default="0,0.03,0.1,0.3,1")
     parser.add_argument("--min-changes", default="2", help="values of the lattice's min_postedit_changes to try")
+    parser.add_argument("--min-gains", default="0", help="values of the lattice's min_postedit_gain to try")
     parser.add_argument("--samples", type=int, default=100, help="garbled sentences a language pair")
     parser.add_argument("--spun-samples", type=int, default=300)
     parser.add_argument("--max-spun-loss", type=float, default=0.3)
@@ -87,10 +89,14 @@ def main(argv: list[str] | None = None) -> dict:
     trials = []
     generator = backend.decoder.generator
     for rate in map(float, args.rates.split(",")):
-        for min_changes in (map(int, args.min_changes.split(",")) if rate > 0 else [backend.weights.min_postedit_changes]):
+        gates = ([(m, g) for m in map(int, args.min_changes.split(",")) for g in map(float, args.min_gains.split(","))]
+                 if rate > 0 else [(backend.weights.min_postedit_changes, backend.weights.min_postedit_gain)])
+        for min_changes, min_gain in gates:
             generator.rates = replace(generator.rates, postedit=rate)
-            backend.weights = backend.decoder.weights = replace(backend.weights, min_postedit_changes=min_changes)
-            row = {"postedit": rate, "min_postedit_changes": min_changes, **measure(backend, sets)}
+            backend.weights = backend.decoder.weights = replace(backend.weights, min_postedit_changes=min_changes,
+                                                                min_postedit_gain=min_gain)
+            row = {"postedit": rate, "min_postedit_changes": min_changes, "min_postedit_gain": min_gain,
+                   **measure(backend, sets)}
             trials.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
     baseline = next((t for t in trials if t["postedit"] == 0), trials[0])
@@ -103,9 +109,10 @@ def main(argv: list[str] | None = None) -> dict:
         settings = json.loads(settings_path.read_text(encoding="utf-8"))
         settings.setdefault("channel_rates", {})["postedit"] = best["postedit"]
         settings.setdefault("lattice", {})["min_postedit_changes"] = best["min_postedit_changes"]
+        settings["lattice"]["min_postedit_gain"] = best["min_postedit_gain"]
         settings["postedit_tuning"] = {"garbled_validation_pairs": len(sets["garbled"][0]),
                                        "spun_validation_pairs": len(spun_sources), "clean_sentences": len(clean),
-                                       **{k: round(v, 3) for k, v in best.items() if k not in ("postedit", "min_postedit_changes")}}
+                                       **{k: round(v, 3) for k, v in best.items() if k not in ("postedit", "min_postedit_changes", "min_postedit_gain")}}
         settings_path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
         write_manifest(args.model_dir)
     return best
