@@ -182,3 +182,26 @@ def test_coverage():
     assert result["spans"] == 3
     assert result["exact"] == round(1 / 3, 4) and result["in_context"] == round(2 / 3, 4)
     assert result["exact_replace"] == 1.0 and result["exact_insert"] == 0.0
+
+
+def test_spelling_variants_are_no_rewrites():
+    from mtfix.phrase_table import spelling_variant
+
+    for british, american in [("organisation", "organization"), ("favour", "favor"), ("centre", "center"),
+                              ("analysed", "analyzed"), ("programme", "program"), ("travelled", "traveled"),
+                              ("licence", "license"), ("the neighbours", "the neighbors")]:
+        assert spelling_variant(tuple(british.split()), tuple(american.split()))
+        assert spelling_variant(tuple(american.split()), tuple(british.split()))
+    for garbled, clean in [("said", "says"), ("ensured", "insured"), ("fire", "fir"), ("the", "they"),
+                           ("favour", "favour"), ("the centre", "centre")]:
+        assert not spelling_variant(tuple(garbled.split()), tuple(clean.split()))
+
+
+def test_the_bundled_table_holds_no_spelling_variants():
+    from mtfix.model import DEFAULT_MODEL_DIR
+    from mtfix.phrase_table import spelling_variant
+
+    table = PhraseTable.load(DEFAULT_MODEL_DIR / "postedit.tsv.gz")
+    assert len(table) > 100_000
+    assert not any(spelling_variant(garbled, option.clean)
+                   for garbled, options in table._entries.items() for option in options)

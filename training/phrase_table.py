@@ -23,7 +23,8 @@ Steps:
    garbled phrase's rewrites leave over is the chance it stays; lexical weights both ways (Koehn's,
    with each word taking its best-scoring word on the other side, or the empty word, since the
    extraction's own links are not kept).
-6. Prune: ``count >= min_count`` and the ``max_translations`` most frequent rewrites of a garbled
+6. Prune: ``count >= min_count``, no pair whose sides differ only in British and American spelling
+   (:func:`mtfix.phrase_table.spelling_variant`: a house style, not damage), and the ``max_translations`` most frequent rewrites of a garbled
    phrase; write a gzipped TSV (deterministic bytes).
 
 ``min_count`` 5 was chosen on the validation split of the training pairs with the table of their 320k
@@ -50,7 +51,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mtfix.phrase_table import PhraseOption, PhraseTable
+from mtfix.phrase_table import PhraseOption, PhraseTable, spelling_variant
 from training.align import AlignArgs, Alignment, align, tokens
 from training.roundtrip import HELD_OUT_PAIR, PAIRS, TRAINING_PAIRS, iter_pairs
 
@@ -257,8 +258,9 @@ def build_table(sources: Sequence[Sequence[str]], targets: Sequence[Sequence[str
     by_garbled: dict[Phrase, list[tuple[Phrase, float]]] = defaultdict(list)
     for key, count in pair_counts.items():
         if count >= args.min_count - 1e-9:  # three thirds are 0.999...
-            garbled, clean = key.split("\t")
-            by_garbled[tuple(garbled.split(" "))].append((tuple(clean.split(" ")), count))
+            garbled, clean = (tuple(side.split(" ")) for side in key.split("\t"))
+            if not spelling_variant(garbled, clean):
+                by_garbled[garbled].append((clean, count))
     del pair_counts
     for garbled, options in by_garbled.items():
         options.sort(key=lambda option: (-option[1], option[0]))
