@@ -417,6 +417,53 @@ def test_shared_ood_dev_scores_its_identity(tmp_path, capsys, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------
+# The garbled (machine-translation round trip) test set
+
+
+def test_bundled_garbled_test_set_is_the_held_out_pair(tmp_path, capsys):
+    from mtfix.evaluation.inputs import load_garbled
+
+    garbled = load_garbled()
+    assert len(garbled.sources) == 1000 and len(garbled.references[0]) == 1000
+    assert garbled.source_label == "garbled:garbled_en-gl.garbled.txt"
+    code, out, err = run_eval(["--test-set", "garbled", "--hypothesis",
+                               str(REPO / "mtfix" / "evaluation" / "testsets" / "garbled_en-gl.garbled.txt"),
+                               "--format", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["corpus"][0]["system"] == pytest.approx(42.15, abs=0.01)  # identity BLEU
+
+
+def _write_round_trips(folder: Path, pair: str, records: list[tuple[str, str]], finished: bool = True) -> None:
+    test = folder / pair / "test"
+    test.mkdir(parents=True)
+    lines = "".join(json.dumps({"source": g, "target": c}) + "\n" for g, c in records)
+    (test / "shard-00000.jsonl").write_text(lines, encoding="utf-8")
+    if finished:
+        (test / "shard-00000.json").write_text("{}", encoding="utf-8")
+
+
+def test_garbled_test_set_from_built_round_trips(tmp_path, capsys):
+    from mtfix.evaluation.inputs import EvalInputError, load_garbled
+
+    _write_round_trips(tmp_path, "en-es", [("He said the  Thursday.", "He said on Thursday.")])
+    _write_round_trips(tmp_path, "en-ca", [("a conference of news", "a news conference")])
+    _write_round_trips(tmp_path, "en-gl", [("held out", "held out")])  # a folder of pairs leaves it out
+    _write_round_trips(tmp_path / "unfinished", "en-eo", [("not yet", "not yet")], finished=False)
+    pairs = load_garbled(tmp_path)
+    assert pairs.sources == ["a conference of news", "He said the Thursday."]  # whitespace collapsed
+    assert pairs.references == [["a news conference", "He said on Thursday."]]
+    assert load_garbled(tmp_path / "en-gl").sources == ["held out"]  # one pair's folder: that pair
+    with pytest.raises(EvalInputError, match="garbled test set not found"):
+        load_garbled(tmp_path / "unfinished")
+    hypothesis = tmp_path / "hyp.txt"
+    hypothesis.write_text("a news conference\nHe said on Thursday.\n", encoding="utf-8")
+    code, out, err = run_eval(["--test-set", "garbled", "--data-dir", str(tmp_path), "--hypothesis", str(hypothesis),
+                               "--format", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["corpus"][1]["system"] == pytest.approx(100.0)
+
+
+# ---------------------------------------------------------------------------------------------
 # Rendering in a real browser
 
 
