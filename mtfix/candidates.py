@@ -248,6 +248,7 @@ class CandidateGenerator:
         self.spell_out_numbers = spell_out_numbers
         self.phrase_table = phrase_table if self.rates.postedit > 0 else None
         self.max_postedit_options = max_postedit_options
+        self._postedit_options = lru_cache(maxsize=100_000)(self._postedit_options_uncached)
         self._phrase_inverse = _invert_phrase_swaps()
         # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
         self._longest_swap = max(len(tokenize(variant)) for variant in self._phrase_inverse)
@@ -328,7 +329,8 @@ class CandidateGenerator:
 
     def _merge_extras(self, tokens: list[Token], positions: list[int], numbers: list[np.ndarray],
                       channels: list[np.ndarray], extras: list[Candidate]):
-        """Phrase and damage candidates deduplicated against each other and the single-word originals:
+        """Phrase and damage candidates deduplicated against each other and the single-word originals (post-editing
+        rewrites against each other only):
         per (span, lower-cased words) the best channel score wins, the first among equals, and a winner
         takes the place of the one it beats. Extras that repeat the input are dropped. Returns the
         single-word numbers, channels and kinds per position, and the surviving extras."""
@@ -340,7 +342,10 @@ class CandidateGenerator:
             words = " ".join(candidate.words).lower()
             if words == " ".join(observed[candidate.start:candidate.end]):
                 continue
-            block = block_of.get(candidate.start) if candidate.end == candidate.start + 1 else None
+            # Post-editing rewrites stand beside the other families' candidates and never take their place:
+            # the lattice drops them to search a sentence again without the table (see LatticeBackend).
+            postedit = candidate.kind == "postedit"
+            block = block_of.get(candidate.start) if candidate.end == candidate.start + 1 and not postedit else None
             if block is not None:
                 rank = self._token_ranks(tokens[candidate.start].text).get(words)
                 if rank is not None and rank < len(numbers[block]):
@@ -351,7 +356,7 @@ class CandidateGenerator:
                         channels[block][rank] = candidate.channel
                         kinds[block][rank] = _KIND_CODE[candidate.kind]
                     continue
-            key = (candidate.start, candidate.end, words)
+            key = (candidate.start, candidate.end, words, postedit)
             if key not in best or candidate.channel > best[key].channel:
                 best[key] = candidate
         return numbers, channels, kinds, list(best.values())
@@ -463,22 +468,26 @@ class CandidateGenerator:
             return []
         results = []
         lowered = [t.text.lower() for t in tokens]
+        is_word = [t.is_word for t in tokens]
         log_rate = math.log(self.rates.postedit)
         for i in range(len(tokens)):
             for j in range(i + 1, min(len(tokens), i + table.max_length) + 1):
-                if not tokens[j - 1].is_word:
+                if not is_word[j - 1]:
                     break
-                options = table.options(tuple(lowered[i:j]))
+                options = self._postedit_options(tuple(lowered[i:j]))
                 if not options:
                     continue
                 as_observed = {lowered[k]: tokens[k].text for k in range(i, j)}
-                for option in options[: self.max_postedit_options]:
-                    if not all(map(is_word, option.clean)):
-                        continue
-                    words = tuple(as_observed.get(word, word) for word in option.clean)
+                for clean, log_p_garbled in options:
+                    words = tuple(as_observed.get(word, word) for word in clean)
                     words = (match_case(words[0], tokens[i].text),) + words[1:]
-                    results.append(Candidate(i, j, words, log_rate + option.log_p_garbled, "postedit"))
+                    results.append(Candidate(i, j, words, log_rate + log_p_garbled, "postedit"))
         return results
+
+    def _postedit_options_uncached(self, garbled: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], float], ...]:
+        """(clean words, log p(garbled|clean)) of the table's best rewrites of a lower-case phrase, words only."""
+        options = [o for o in self.phrase_table.options_lower(garbled) if all(map(is_word, o.clean))]
+        return tuple((o.clean, o.log_p_garbled) for o in options[: self.max_postedit_options])
 
     def _damage_candidates(self, sentence: str, tokens: list[Token], protected: set[int]) -> list[Candidate]:
         results = []

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Protocol
 
-from .candidates import Candidate, CandidateGenerator, ChannelRates
+from .candidates import POSTEDIT, Candidate, CandidateGenerator, ChannelRates
 from .context import VECTORS_FILE, WordVectors
 from .detector import DETECTOR_DIR, SpinDetector
 from .lattice import LatticeDecoder, LatticeWeights, Suspicion, keep_candidates, render, sigmoid
@@ -147,16 +147,19 @@ class LatticeBackend:
             return decoded
         few = [i for i, (_, paths, _) in enumerate(decoded)
                if paths and 0 < _postedit_changes(paths[0].candidates) < weights.min_postedit_changes]
-        for i, redone in zip(few, self._decode([sentences[i] for i in few], postedit=False)):
+        # The same candidates less the rewrites are what generating them without the table gives (they never
+        # displace another family's candidate, and the detector and context scores are per candidate).
+        without = [(decoded[i][0], decoded[i][2].take(decoded[i][2].kind != POSTEDIT)) for i in few]
+        for i, redone in zip(few, self._decode([sentences[i] for i in few], without)):
             gain = decoded[i][1][0].total(weights) - (redone[1][0].total(weights) if redone[1] else -math.inf)
             if not 0 < weights.min_postedit_gain <= gain:
                 decoded[i] = redone
         return decoded
 
-    def _decode(self, sentences: list[str], postedit: bool = True):
-        """The tokens, n-best paths (best first) and candidates of each sentence."""
+    def _decode(self, sentences: list[str], lattices=None):
+        """The tokens, n-best paths (best first) and candidates of each sentence (of ``lattices`` if given)."""
         # Without a rescorer only the best path of each sentence is ever read.
-        decoded = self.decoder.nbest_many(sentences, paths=None if self.rescorer is not None else 1, postedit=postedit)
+        decoded = self.decoder.nbest_many(sentences, paths=None if self.rescorer is not None else 1, lattices=lattices)
         if self.rescorer is not None:
             self._rescore(sentences, decoded)
         return decoded

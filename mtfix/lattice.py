@@ -197,7 +197,7 @@ class LatticeDecoder:
         tokens, columns = self.candidates_many([sentence])[0]
         return tokens, columns.rows()
 
-    def candidates_many(self, sentences: list[str], postedit: bool = True) -> list[tuple[list[Token], CandidateColumns]]:
+    def candidates_many(self, sentences: list[str]) -> list[tuple[list[Token], CandidateColumns]]:
         self.generator.forget_if_over()  # between batches: no columns of an earlier batch are in use
         tokenized = [tokenize(sentence) for sentence in sentences]
         use_detector = self.detector is not None and (self.weights.detector or self.weights.choice)
@@ -209,9 +209,9 @@ class LatticeDecoder:
         lattices = []
         for sentence, tokens, reading in zip(sentences, tokenized, readings):
             if reading is None:
-                columns = self.generator.columns(sentence, tokens, postedit=postedit)
+                columns = self.generator.columns(sentence, tokens)
             else:
-                columns = self.generator.columns(sentence, tokens, *self._suspicion_sets(reading.spun), postedit=postedit)
+                columns = self.generator.columns(sentence, tokens, *self._suspicion_sets(reading.spun))
                 columns = detector_scores(columns, reading, self.weights.detector_floor, original_head)
             if use_context:
                 columns.context = self.vectors.context_scores(tokens, columns)
@@ -232,7 +232,8 @@ class LatticeDecoder:
         return self.nbest_many([sentence])[0]
 
     def nbest_many(self, sentences: list[str], paths: int | None = None,
-                   postedit: bool = True) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
+                   lattices: list[tuple[list[Token], CandidateColumns]] | None = None,
+                   ) -> list[tuple[list[Token], list[Path], CandidateColumns]]:
         """The tokens, n-best paths (best first; ``paths`` of them, default ``weights.nbest``) and
         candidates of each sentence, searched together.
 
@@ -243,8 +244,9 @@ class LatticeDecoder:
         end of a sentence every hypothesis is kept and scored with </s>. A sentence's result does not
         depend on the rest of the batch, not even where scores tie (see ``_Hyps.first_reached``), and
         scores are summed in the same order as expansion by expansion, so they are exactly equal.
+        ``lattices``: the sentences' tokens and candidates when the caller has them (``candidates_many``).
         """
-        lattices = self.candidates_many(sentences, postedit)
+        lattices = self.candidates_many(sentences) if lattices is None else lattices
         if not lattices:
             return []
         lengths = np.array([len(tokens) for tokens, _ in lattices], dtype=np.int64)

@@ -85,6 +85,10 @@ class PhraseTable:
         """Every stored rewrite of ``words`` (any case), with all its scores; best first."""
         return self._entries.get(tuple(w.lower() for w in words), [])
 
+    def options_lower(self, words: Phrase) -> list[PhraseOption]:
+        """``options`` of a phrase already in lower case (the lattice's hot path)."""
+        return self._entries.get(words, [])
+
     def lookup(self, words: Phrase) -> list[tuple[Phrase, float, float]]:
         """``(clean phrase, log p(clean|garbled), log p(garbled|clean))`` for each rewrite of ``words``
         (matched case-insensitively; the clean phrases are lower case), best first; [] when none."""

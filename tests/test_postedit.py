@@ -156,3 +156,20 @@ def test_the_bundled_model_repairs_garbled_text():
     repaired = repairer.repair(garbled)
     assert "despite an ad by Moscow" in repaired
     assert repairer.repair("Cavusoglu told a news conference on Thursday.") == "Cavusoglu told a news conference on Thursday."
+
+
+def test_dropping_the_rewrites_gives_the_candidates_made_without_the_table(thesaurus):
+    """What the per-sentence gate relies on to search a sentence again without generating it again."""
+    from mtfix.candidates import POSTEDIT
+
+    table = PhraseTable({**TABLE._entries, ("said",): [_option("told", -0.1)], ("gave",): [_option("held", -0.2)]})
+    generator = CandidateGenerator(thesaurus, ChannelRates(postedit=0.3), phrase_table=table)
+    for sentence in ("The minister gave a conference of news the Thursday, said reporters.",
+                     "Officials said the Monday that the talks had failed."):
+        tokens = tokenize(sentence)
+        with_table = generator.columns(sentence, tokens)
+        assert (with_table.kind == POSTEDIT).any()
+        dropped = with_table.take(with_table.kind != POSTEDIT)
+        without = generator.columns(sentence, tokens, postedit=False)
+        for field in ("start", "end", "number", "channel", "kind"):
+            assert np.array_equal(getattr(dropped, field), getattr(without, field)), field
