@@ -56,24 +56,27 @@ class PhraseTable:
     """Garbled phrase (lower-case word tuple) -> its clean rewrites, best first."""
 
     def __init__(self, entries: dict[Phrase, list[PhraseOption]]):
-        self._entries = {key: sorted(options, key=lambda o: (-o.log_p_clean, o.clean))
-                         for key, options in entries.items()}
+        def best_first(options: list[PhraseOption]) -> list[PhraseOption]:
+            return sorted(options, key=lambda o: (-o.log_p_clean, o.clean)) if len(options) > 1 else list(options)
+
+        self._entries = {key: best_first(options) for key, options in entries.items()}
         self.max_length = max((len(key) for key in self._entries), default=0)
 
     @classmethod
     def load(cls, path: str | Path) -> PhraseTable:
         """Read a table written by ``training.phrase_table`` (gzipped or plain TSV)."""
         path = Path(path)
-        opener = gzip.open if path.suffix == ".gz" else open
-        entries: dict[Phrase, list[PhraseOption]] = {}
-        with opener(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip() or line.startswith("##"):
-                    continue
-                garbled, clean, count, *scores = line.rstrip("\n").split("\t")
-                option = PhraseOption(tuple(clean.split(" ")), *map(float, scores), count=float(count))
-                entries.setdefault(tuple(garbled.split(" ")), []).append(option)
-        return cls(entries)
+        data = path.read_bytes()
+        text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
+        by_garbled: dict[str, list[PhraseOption]] = {}
+        for line in text.split("\n"):
+            if not line.strip() or line.startswith("##"):
+                continue
+            garbled, clean, count, p_clean, p_garbled, lex_clean, lex_garbled = line.split("\t")
+            option = PhraseOption(tuple(clean.split(" ")), float(p_clean), float(p_garbled), float(lex_clean),
+                                  float(lex_garbled), float(count))
+            by_garbled.setdefault(garbled, []).append(option)
+        return cls({tuple(garbled.split(" ")): options for garbled, options in by_garbled.items()})
 
     def __len__(self) -> int:
         return sum(len(options) for options in self._entries.values())
