@@ -52,6 +52,9 @@ class PhraseOption(NamedTuple):
     count: float = 0.0
 
 
+_LOADED: dict[tuple, "PhraseTable"] = {}
+
+
 class PhraseTable:
     """Garbled phrase (lower-case word tuple) -> its clean rewrites, best first."""
 
@@ -64,8 +67,18 @@ class PhraseTable:
 
     @classmethod
     def load(cls, path: str | Path) -> PhraseTable:
-        """Read a table written by ``training.phrase_table`` (gzipped or plain TSV)."""
+        """Read a table written by ``training.phrase_table`` (gzipped or plain TSV). Tables are read-only and
+        take about a second to read, so each file is read once per process (again if it changed)."""
         path = Path(path)
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _LOADED:
+            _LOADED.clear()  # one table at a time is what a process uses
+            _LOADED[key] = cls._read(path)
+        return _LOADED[key]
+
+    @classmethod
+    def _read(cls, path: Path) -> PhraseTable:
         data = path.read_bytes()
         text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
         by_garbled: dict[str, list[PhraseOption]] = {}
