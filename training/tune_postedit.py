@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     loaded = load_model(args.model_dir, device="cpu")
     backend = LatticeBackend.from_model(loaded)
-    backend.decoder.generator.phrase_table = PhraseTable.load(args.model_dir / PHRASE_TABLE_FILE)
+    if backend.decoder.generator.phrase_table is None:  # from_model loads it only for a model whose rate is above 0
+        backend.decoder.generator.phrase_table = PhraseTable.load(args.model_dir / PHRASE_TABLE_FILE)
     spun_sources, spun_targets, clean = load_validation(args.pairs, args.spun_samples, args.seed)
     sets = {"garbled": garbled_sample(args.roundtrip, "validation", args.samples, args.seed),
             "spun": (spun_sources, spun_targets), "clean": (clean, clean)}
