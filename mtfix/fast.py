@@ -191,7 +191,7 @@ _LIVE_MODELS: weakref.WeakSet[Ct2Model] = weakref.WeakSet()
 @atexit.register
 def _release_translators() -> None:
     for model in list(_LIVE_MODELS):
-        model.translator = None
+        model._translator = None
 
 
 class Ct2Model:
@@ -202,22 +202,36 @@ class Ct2Model:
         quantization: "int8" (the fast default on CPU) or "float32" (the torch model's exact numbers), ...
         device: "auto", "cpu", "cuda", "cuda:N".
         intra_threads: threads per call; default: the machine's CPU count.
+        lazy: start the CTranslate2 translator on first use, not now.
     """
 
     def __init__(self, model_dir: str | os.PathLike, quantization: str = "int8", device: str = "cpu",
-                 intra_threads: int | None = None):
-        import ctranslate2
-
+                 intra_threads: int | None = None, lazy: bool = False):
         self.path = check_model_dir(model_dir)
         self.settings = read_settings(self.path)
         self.tokenizer = load_tokenizer(self.path)
         self.ct2_path = convert(self.path, quantization)
-        device_name, device_index = _ct2_device(device)
-        threads = intra_threads if intra_threads is not None else (os.cpu_count() or 1)
-        self.translator = ctranslate2.Translator(str(self.ct2_path), device=device_name, device_index=device_index,
-                                                 compute_type="default", intra_threads=threads)
+        self._device = device
+        self._threads = intra_threads if intra_threads is not None else (os.cpu_count() or 1)
+        self._translator = None
         self._special_ids = frozenset(self.tokenizer.all_special_ids)
         _LIVE_MODELS.add(self)
+        if not lazy:
+            self.translator  # noqa: B018 -- start it now, so that a broken model fails at load
+
+    @property
+    def translator(self):
+        """The CTranslate2 translator, started on first use. Lattice-only repairers never start one: a
+        process forked (``datasets.map(num_proc=...)``) from one that ran a translator blocks while
+        starting its own."""
+        if self._translator is None:
+            import ctranslate2
+
+            device_name, device_index = _ct2_device(self._device)
+            self._translator = ctranslate2.Translator(str(self.ct2_path), device=device_name,
+                                                      device_index=device_index, compute_type="default",
+                                                      intra_threads=self._threads)
+        return self._translator
 
     @property
     def max_source_length(self) -> int:
@@ -329,8 +343,8 @@ def load_engine(model: str | os.PathLike | None, backend: str = "auto", device: 
 
     "auto" uses CTranslate2 when it is installed and the model converts, else torch (with a warning
     when the conversion failed); "ctranslate2" raises instead of falling back. With ``lazy`` the torch
-    weights are loaded only when the engine is first called (the returned LoadedModel then has the
-    tokenizer and settings, and ``model`` None).
+    weights, or the CTranslate2 translator, are loaded only when the engine is first called (the returned
+    LoadedModel then has the tokenizer and settings, and ``model`` None).
     """
     from .model import resolve_model_dir
 
@@ -341,7 +355,7 @@ def load_engine(model: str | os.PathLike | None, backend: str = "auto", device: 
         raise ModelLoadError("backend='ctranslate2' needs the ctranslate2 package: pip install mtfix[fast]")
     if backend in ("auto", "ctranslate2") and ctranslate2_available():
         try:
-            engine = Ct2Model(path, quantization=quantization, device=device)
+            engine = Ct2Model(path, quantization=quantization, device=device, lazy=lazy)
             return engine.loaded, engine
         except (ModelLoadError, OSError, RuntimeError, ValueError) as error:
             if backend == "ctranslate2":

@@ -185,3 +185,14 @@ def test_ctranslate2_repair_does_not_import_torch(model_copy):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_lazy_engine_starts_its_translator_on_first_use(model_copy):
+    # Lattice-only repairers load lazily and never start a translator: forked workers of a process that ran
+    # one (datasets.map(num_proc=2)) block while starting their own.
+    _, engine = load_engine(model_copy, backend="ctranslate2", device="cpu", lazy=True)
+    assert isinstance(engine, Ct2Model) and engine._translator is None
+    assert engine.generate(["Police stated the talks had failed."])[0].text
+    assert engine._translator is not None
+    _, eager = load_engine(model_copy, backend="ctranslate2", device="cpu")
+    assert eager._translator is not None
