@@ -83,7 +83,10 @@ class LatticeBackend:
             if not table_path.is_file():
                 raise ModelNotFoundError(f"mtfix model directory {loaded.path} is missing: {PHRASE_TABLE_FILE} (the "
                                          f"post-editing phrase table that its mtfix.json weights with {rates.postedit:g})")
-            phrase_table = PhraseTable.load(table_path)
+            try:
+                phrase_table = PhraseTable.load(table_path)
+            except (ValueError, OSError, EOFError) as error:  # EOFError: a truncated gzip
+                raise ModelLoadError(f"cannot read the phrase table {table_path}: {error}") from None
         return cls(NgramLM.load(lm_path), weights, rescorer or loaded, vectors=vectors, rates=rates, detector=detector,
                    restore_number_words=restore_number_words, phrase_table=phrase_table)
 

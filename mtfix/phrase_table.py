@@ -55,20 +55,36 @@ class PhraseOption(NamedTuple):
 _LOADED: dict[tuple, "PhraseTable"] = {}
 
 
+def _best_first(options: list[PhraseOption]) -> list[PhraseOption]:
+    return sorted(options, key=lambda o: (-o.log_p_clean, o.clean)) if len(options) > 1 else list(options)
+
+
+def _parse_line(line: str) -> PhraseOption:
+    _, clean, count, p_clean, p_garbled, lex_clean, lex_garbled = line.split("\t")
+    return PhraseOption(tuple(clean.split(" ")), float(p_clean), float(p_garbled), float(lex_clean),
+                        float(lex_garbled), float(count))
+
+
 class PhraseTable:
-    """Garbled phrase (lower-case word tuple) -> its clean rewrites, best first."""
+    """Garbled phrase (lower-case word tuple) -> its clean rewrites, best first.
 
-    def __init__(self, entries: dict[Phrase, list[PhraseOption]]):
-        def best_first(options: list[PhraseOption]) -> list[PhraseOption]:
-            return sorted(options, key=lambda o: (-o.log_p_clean, o.clean)) if len(options) > 1 else list(options)
+    A table read from a file keeps each phrase's lines as text and parses them on first lookup: a
+    process reads the whole table (0.4 s for the bundled one, against 1.4 s parsing every line), and
+    looks up only the phrases its input holds.
+    """
 
-        self._entries = {key: best_first(options) for key, options in entries.items()}
-        self.max_length = max((len(key) for key in self._entries), default=0)
+    def __init__(self, entries: dict[Phrase, list[PhraseOption]], unparsed: dict[str, list[str]] | None = None):
+        self._entries = {key: _best_first(options) for key, options in entries.items()}
+        self._unparsed = unparsed or {}  # "garbled phrase" -> its TSV lines, not yet parsed
+        lengths = [len(key) for key in self._entries] + [key.count(" ") + 1 for key in self._unparsed]
+        self.max_length = max(lengths, default=0)
+        self._pairs = sum(len(options) for options in self._entries.values()) + sum(
+            len(lines) for lines in self._unparsed.values())
 
     @classmethod
     def load(cls, path: str | Path) -> PhraseTable:
-        """Read a table written by ``training.phrase_table`` (gzipped or plain TSV). Tables are read-only and
-        take about a second to read, so each file is read once per process (again if it changed)."""
+        """Read a table written by ``training.phrase_table`` (gzipped or plain TSV). Tables are read-only, so
+        each file is read once per process (again if it changed)."""
         path = Path(path)
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
@@ -81,29 +97,44 @@ class PhraseTable:
     def _read(cls, path: Path) -> PhraseTable:
         data = path.read_bytes()
         text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
-        by_garbled: dict[str, list[PhraseOption]] = {}
+        by_garbled: dict[str, list[str]] = {}
         for line in text.split("\n"):
             if not line.strip() or line.startswith("##"):
                 continue
-            garbled, clean, count, p_clean, p_garbled, lex_clean, lex_garbled = line.split("\t")
-            option = PhraseOption(tuple(clean.split(" ")), float(p_clean), float(p_garbled), float(lex_clean),
-                                  float(lex_garbled), float(count))
-            by_garbled.setdefault(garbled, []).append(option)
-        return cls({tuple(garbled.split(" ")): options for garbled, options in by_garbled.items()})
+            tab = line.find("\t")
+            if tab < 1 or line.count("\t") != 6:
+                raise ValueError(f"{path}: not a phrase table line (7 tab-separated fields): {line[:80]!r}")
+            by_garbled.setdefault(line[:tab], []).append(line)
+        return cls({}, by_garbled)
+
+    def _parsed(self, words: Phrase) -> list[PhraseOption]:
+        options = self._entries.get(words)
+        if options is None:
+            lines = self._unparsed.pop(" ".join(words), None)
+            if lines is None:
+                return []
+            options = self._entries[words] = _best_first([_parse_line(line) for line in lines])
+        return options
+
+    def items(self) -> list[tuple[Phrase, list[PhraseOption]]]:
+        """Every garbled phrase with its rewrites (parses the whole table)."""
+        for key in list(self._unparsed):
+            self._parsed(tuple(key.split(" ")))
+        return list(self._entries.items())
 
     def __len__(self) -> int:
-        return sum(len(options) for options in self._entries.values())
+        return self._pairs
 
     def __contains__(self, words: Phrase) -> bool:
-        return tuple(w.lower() for w in words) in self._entries
+        return bool(self._parsed(tuple(w.lower() for w in words)))
 
     def options(self, words: Phrase) -> list[PhraseOption]:
         """Every stored rewrite of ``words`` (any case), with all its scores; best first."""
-        return self._entries.get(tuple(w.lower() for w in words), [])
+        return self._parsed(tuple(w.lower() for w in words))
 
     def options_lower(self, words: Phrase) -> list[PhraseOption]:
         """``options`` of a phrase already in lower case (the lattice's hot path)."""
-        return self._entries.get(words, [])
+        return self._parsed(words)
 
     def lookup(self, words: Phrase) -> list[tuple[Phrase, float, float]]:
         """``(clean phrase, log p(clean|garbled), log p(garbled|clean))`` for each rewrite of ``words``

@@ -204,4 +204,24 @@ def test_the_bundled_table_holds_no_spelling_variants():
     table = PhraseTable.load(DEFAULT_MODEL_DIR / "postedit.tsv.gz")
     assert len(table) > 100_000
     assert not any(spelling_variant(garbled, option.clean)
-                   for garbled, options in table._entries.items() for option in options)
+                   for garbled, options in table.items() for option in options)
+
+
+def test_a_table_parses_on_lookup_what_it_read_whole(tmp_path):
+    entries = {("conference", "of", "news"): [PhraseOption(("press", "conference"), -2.0, -3.0, -4.0, -5.0, 2.5),
+                                              PhraseOption(("news", "conference"), -0.4, -0.1, -1.0, -2.0, 12.0)],
+               ("the", "thursday"): [PhraseOption(("thursday",), -0.5, -2.0, -0.1, -0.2, 30.0)]}
+    path = tmp_path / "table.tsv.gz"
+    write_table(entries, path)
+    table = PhraseTable._read(path)
+    assert table.max_length == 3 and len(table) == 3
+    assert table.options(("the", "Thursday")) == entries[("the", "thursday")]
+    assert dict(table.items()) == PhraseTable(entries)._entries  # best first, whichever way it was made
+    assert table.options(("news",)) == [] and ("news",) not in table
+
+
+def test_a_malformed_table_is_one_clear_error(tmp_path):
+    path = tmp_path / "table.tsv"
+    path.write_text("## header\nconference of news\tnews conference\t12\n")
+    with pytest.raises(ValueError, match="7 tab-separated fields"):
+        PhraseTable.load(path)

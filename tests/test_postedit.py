@@ -117,7 +117,7 @@ def test_the_model_directory_must_hold_the_table_its_settings_weight(tmp_path):
     import json
     import shutil
 
-    from mtfix.model import DEFAULT_MODEL_DIR, ModelNotFoundError, load_model
+    from mtfix.model import DEFAULT_MODEL_DIR, ModelLoadError, ModelNotFoundError, load_model
 
     model = tmp_path / "model"
     shutil.copytree(DEFAULT_MODEL_DIR, model, ignore=shutil.ignore_patterns("ct2-*", PHRASE_TABLE_FILE))
@@ -126,6 +126,10 @@ def test_the_model_directory_must_hold_the_table_its_settings_weight(tmp_path):
     settings.pop("files", None)
     (model / "mtfix.json").write_text(json.dumps(settings))
     with pytest.raises(ModelNotFoundError, match=PHRASE_TABLE_FILE):
+        LatticeBackend.from_model(load_model(model, device="cpu"))
+    # A table that is there but cut short (no manifest to catch it first) is one clear error too.
+    (model / PHRASE_TABLE_FILE).write_bytes((DEFAULT_MODEL_DIR / PHRASE_TABLE_FILE).read_bytes()[:5000])
+    with pytest.raises(ModelLoadError, match="cannot read the phrase table"):
         LatticeBackend.from_model(load_model(model, device="cpu"))
 
 
@@ -162,7 +166,7 @@ def test_dropping_the_rewrites_gives_the_candidates_made_without_the_table(thesa
     """What the per-sentence gate relies on to search a sentence again without generating it again."""
     from mtfix.candidates import POSTEDIT
 
-    table = PhraseTable({**TABLE._entries, ("said",): [_option("told", -0.1)], ("gave",): [_option("held", -0.2)]})
+    table = PhraseTable({**dict(TABLE.items()), ("said",): [_option("told", -0.1)], ("gave",): [_option("held", -0.2)]})
     generator = CandidateGenerator(thesaurus, ChannelRates(postedit=0.3), phrase_table=table)
     for sentence in ("The minister gave a conference of news the Thursday, said reporters.",
                      "Officials said the Monday that the talks had failed."):
