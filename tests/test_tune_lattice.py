@@ -27,9 +27,38 @@ def test_tuning_writes_weights_that_repair(tmp_path):
     DatasetDict({name: Dataset.from_dict(rows) for name in ("train", "validation", "test")}).save_to_disk(str(pairs))
     (pairs / "clean_validation.txt").write_text("\n".join(NEWS) + "\n", encoding="utf-8")
 
-    settings = main(["--model-dir", str(model_dir), "--pairs", str(pairs), "--penalties", "1,60", "--channel-weights", "1"])
+    # Settings the grid does not vary are the model's own, and stay.
+    (model_dir / "mtfix.json").write_text(json.dumps({"lattice": {"min_postedit_changes": 5, "beam_size": 6},
+                                                      "channel_rates": {"damage": 0.4}}))
+
+    settings = main(["--model-dir", str(model_dir), "--pairs", str(pairs), "--penalties", "1,60", "--channel-weights", "1",
+                     "--ood-dir", str(tmp_path / "no_ood")])
     stored = json.loads((model_dir / "mtfix.json").read_text(encoding="utf-8"))
     assert stored == settings
     assert stored["lattice"]["change_penalty"] == 1.0  # 60 keeps every input: no gain
-    assert stored["lattice_tuning"]["bleu"] > stored["lattice_tuning"]["identity_bleu"]
-    assert stored["lattice_tuning"]["clean_words_changed_per_100"] <= 0.8
+    assert stored["lattice"]["min_postedit_changes"] == 5 and stored["lattice"]["beam_size"] == 6
+    assert stored["channel_rates"]["damage"] == 0.4
+    tuning = stored["lattice_tuning"]
+    assert tuning["bleu"] > tuning["identity_bleu"] and tuning["ood_sentences"] == 0
+    assert tuning["objective"] == tuning["bleu"] - tuning["identity_bleu"]
+    assert tuning["clean_words_changed_per_100"] <= 0.8
+
+
+def test_tuning_is_joint_with_the_ood_set(tmp_path):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    train_lm([[lm_form(w) for w in words(s)] for s in NEWS * 3], order=3).save(model_dir / "lm.safetensors")
+    pairs = tmp_path / "pairs"
+    rows = {"source": [s for s, _ in SPUN], "target": [t for _, t in SPUN]}
+    DatasetDict({name: Dataset.from_dict(rows) for name in ("train", "validation", "test")}).save_to_disk(str(pairs))
+    (pairs / "clean_validation.txt").write_text("\n".join(NEWS) + "\n", encoding="utf-8")
+    ood = tmp_path / "ood"
+    ood.mkdir()
+    (ood / "spun.txt").write_text("The army stated the town was calm.\nPolice stated the talks had failed.\n")
+    (ood / "ref.txt").write_text("The army said the town was calm.\nPolice said the talks had failed.\n")
+
+    tuning = main(["--model-dir", str(model_dir), "--pairs", str(pairs), "--penalties", "1,60", "--channel-weights", "1",
+                   "--ood-dir", str(ood), "--ood-weight", "0.25"])["lattice_tuning"]
+    assert tuning["ood_sentences"] == 2 and tuning["ood_weight"] == 0.25
+    expected = 0.75 * (tuning["bleu"] - tuning["identity_bleu"]) + 0.25 * (tuning["ood_bleu"] - tuning["ood_identity_bleu"])
+    assert abs(tuning["objective"] - expected) < 1e-9
