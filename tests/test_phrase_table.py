@@ -13,7 +13,7 @@ from mtfix.phrase_table import PhraseOption, PhraseTable
 from training import phrase_table
 from training.align import tokens
 from training.phrase_table import (
-    TableArgs, build_table, count_pairs, coverage, diff_spans, extract, read_pairs, write_table,
+    TableArgs, build_table, count_pairs, coverage, diff_spans, extract, prune_table, read_pairs, write_table,
 )
 from training.roundtrip import HELD_OUT_PAIR
 
@@ -110,6 +110,21 @@ def test_build_table_scores_and_prunes():
     few, _ = build_table(sources, targets, TableArgs(min_count=1, max_translations=1))
     assert [option.clean for option in few[("will",)]] == [("would",)]
     assert all(len(options) == 1 for options in few.values())
+    # Pruning a table built with a lower min_count gives the table built with the higher one.
+    assert prune_table(more, 2, 10) == entries and prune_table(more, 1, 1) == few
+
+
+def test_cli_prunes_a_built_table(tmp_path, capsys):
+    pairs = [(f"The talks will resume on day {i}.", f"The talks would resume on day {i}.") for i in range(3)]
+    entries, _ = build_table([tokens(s) for s, _ in pairs] + [tokens("He will win the big prize.")],
+                             [tokens(t) for _, t in pairs] + [tokens("He shall win the large prize.")],
+                             TableArgs(min_count=1))
+    write_table(entries, tmp_path / "all.tsv.gz")
+    stats = phrase_table.main(["--prune", str(tmp_path / "all.tsv.gz"), "--min-count", "2",
+                               "--out", str(tmp_path / "pruned.tsv.gz")])
+    pruned = PhraseTable.load(tmp_path / "pruned.tsv.gz")
+    assert stats.phrase_pairs == len(pruned) > 0
+    assert pruned.lookup(("will",))[0][0] == ("would",) and pruned.lookup(("big",)) == []
 
 
 def test_loader_round_trips(tmp_path):

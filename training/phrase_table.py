@@ -287,6 +287,19 @@ def build_table(sources: Sequence[Sequence[str]], targets: Sequence[Sequence[str
     return entries, stats
 
 
+def prune_table(entries: dict[Phrase, list[PhraseOption]], min_count: float,
+                max_translations: int) -> dict[Phrase, list[PhraseOption]]:
+    """A table pruned further: what ``build_table`` keeps with a higher ``min_count`` (its probabilities are
+    relative to the phrases' occurrences, so pruning leaves them as they are; the most frequent rewrites of a
+    phrase are kept, and those of a higher count are among them)."""
+    pruned = {}
+    for garbled, options in entries.items():
+        kept = sorted((o for o in options if o.count >= min_count - 1e-9), key=lambda o: (-o.count, o.clean))
+        if kept:
+            pruned[garbled] = kept[:max_translations]
+    return pruned
+
+
 HEADER = ("## garbled\tclean\tcount\tlog p(clean|garbled)\tlog p(garbled|clean)\tlog lex(clean|garbled)"
           "\tlog lex(garbled|clean)\n")
 
@@ -377,7 +390,17 @@ def main(argv: list[str] | None = None) -> BuildStats:
     parser.add_argument("--coverage", default=None, choices=["test", "validation"],
                         help="report coverage on this split of each training pair and of the held-out pair")
     parser.add_argument("--show", type=int, default=20, help="print this many high-count entries")
+    parser.add_argument("--prune", type=Path, default=None, metavar="TABLE",
+                        help="no build: write TABLE (built with a lower --min-count) pruned to --min-count and "
+                             "--max-translations, the table a build with them gives")
     ns = parser.parse_args(argv)
+    if ns.prune:
+        entries = prune_table(dict(PhraseTable.load(ns.prune).items()), ns.min_count, ns.max_translations)
+        write_table(entries, ns.out)
+        stats = BuildStats(phrase_pairs=sum(map(len, entries.values())), garbled_phrases=len(entries))
+        print(f"{stats.phrase_pairs} phrase pairs ({stats.garbled_phrases} garbled phrases) of {ns.prune} -> {ns.out} "
+              f"({ns.out.stat().st_size / 1e6:.2f} MB)")
+        return stats
     if HELD_OUT_PAIR in ns.pairs:
         parser.error(f"{HELD_OUT_PAIR} is the held-out pair: it is kept out of all training and tuning")
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
