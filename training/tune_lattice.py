@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> dict:
     settings["channel_rates"] = asdict(replace(rates, pivot=best_scores.pop("pivot")))
     settings["lattice_tuning"] = {"validation_pairs": len(sources), "clean_sentences": len(clean),
                                   "ood_sentences": len(ood[0]) if ood else 0, "ood_weight": args.ood_weight if ood else 0,
-                                  "max_overcorrection": args.max_overcorrection, **best_scores}
+                                  "max_overcorrection": args.max_overcorrection,
+                                  **{k: round(v, 3) for k, v in best_scores.items()}}
     args.model_dir.mkdir(parents=True, exist_ok=True)
     settings_path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     print("chosen:", json.dumps(settings["lattice"]), json.dumps(settings["lattice_tuning"]))
