@@ -18,7 +18,8 @@ SPUN = [
 ]
 
 
-def test_tuning_writes_weights_that_repair(tmp_path):
+def _model_and_pairs(tmp_path):
+    """A model directory with a small LM, and spun validation pairs with clean validation sentences."""
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     train_lm([[lm_form(w) for w in words(s)] for s in NEWS * 3], order=3).save(model_dir / "lm.safetensors")
@@ -26,6 +27,11 @@ def test_tuning_writes_weights_that_repair(tmp_path):
     rows = {"source": [s for s, _ in SPUN], "target": [t for _, t in SPUN]}
     DatasetDict({name: Dataset.from_dict(rows) for name in ("train", "validation", "test")}).save_to_disk(str(pairs))
     (pairs / "clean_validation.txt").write_text("\n".join(NEWS) + "\n", encoding="utf-8")
+    return model_dir, pairs
+
+
+def test_tuning_writes_weights_that_repair(tmp_path):
+    model_dir, pairs = _model_and_pairs(tmp_path)
 
     # Settings the grid does not vary are the model's own, and stay.
     (model_dir / "mtfix.json").write_text(json.dumps({"lattice": {"min_postedit_changes": 5, "beam_size": 6},
@@ -45,13 +51,7 @@ def test_tuning_writes_weights_that_repair(tmp_path):
 
 
 def test_tuning_is_joint_with_the_ood_set(tmp_path):
-    model_dir = tmp_path / "model"
-    model_dir.mkdir()
-    train_lm([[lm_form(w) for w in words(s)] for s in NEWS * 3], order=3).save(model_dir / "lm.safetensors")
-    pairs = tmp_path / "pairs"
-    rows = {"source": [s for s, _ in SPUN], "target": [t for _, t in SPUN]}
-    DatasetDict({name: Dataset.from_dict(rows) for name in ("train", "validation", "test")}).save_to_disk(str(pairs))
-    (pairs / "clean_validation.txt").write_text("\n".join(NEWS) + "\n", encoding="utf-8")
+    model_dir, pairs = _model_and_pairs(tmp_path)
     ood = tmp_path / "ood"
     ood.mkdir()
     (ood / "spun.txt").write_text("The army stated the town was calm.\nPolice stated the talks had failed.\n")
