@@ -1,14 +1,21 @@
 """A post-editing phrase table: garbled phrase -> clean phrases, learnt from machine-translation round trips.
 
-Built by ``training/phrase_table.py`` from word-aligned (garbled, clean) sentence pairs and shipped as a
-gzipped TSV, one pair a line (lower case, tokens of :func:`mtfix.text.words` joined by spaces)::
+Built by ``training/phrase_table.py`` from word-aligned (garbled, clean) sentence pairs (lower case, tokens of
+:func:`mtfix.text.words` joined by spaces), each pair with::
 
-    garbled  clean  count  log p(clean|garbled)  log p(garbled|clean)  log lex(clean|garbled)  log lex(garbled|clean)
+    count  log p(clean|garbled)  log p(garbled|clean)  log lex(clean|garbled)  log lex(garbled|clean)
 
 Only pairs whose two sides differ are stored: keeping a phrase is implicit, and its chance is what the
 table's probabilities for it leave over (they are relative to the phrase's occurrences in the text, not
-to its rewrites only). Lines starting with ``##`` are comments (a phrase can start with ``#``, as in
-``# metoo``, but never with ``##``: punctuation tokens are one character each).
+to its rewrites only).
+
+The file is gzipped text in three blocks after a ``##`` header (:data:`FORMAT_LINE` first), separated by
+empty lines: the garbled phrases (sorted, one a line), how many rewrites each has, and the rewrites,
+phrase by phrase, one a line (``clean\tcount\t`` and the four logs). A process reads the blocks whole with a
+few calls into C and parses a phrase's rewrites on its first lookup: 0.1 s for the bundled table, where
+parsing a one-pair-a-line TSV took 1.4 s. Such a TSV (``garbled\tclean\t...``, format 1, lines starting
+with ``##`` are comments; a phrase can start with ``#``, as in ``# metoo``, but never with ``##``:
+punctuation tokens are one character each) still loads, more slowly.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import gzip
 import re
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 Phrase = tuple[str, ...]
 
@@ -59,31 +68,101 @@ def _best_first(options: list[PhraseOption]) -> list[PhraseOption]:
     return sorted(options, key=lambda o: (-o.log_p_clean, o.clean)) if len(options) > 1 else list(options)
 
 
-def _parse_line(line: str) -> PhraseOption:
-    _, clean, count, p_clean, p_garbled, lex_clean, lex_garbled = line.split("\t")
+FORMAT_LINE = "## mtfix post-editing phrase table, format 2"
+REWRITE_FIELDS = ("clean", "count", "log p(clean|garbled)", "log p(garbled|clean)", "log lex(clean|garbled)",
+                  "log lex(garbled|clean)")
+
+
+def _parse_rewrite(line: str) -> PhraseOption:
+    clean, count, p_clean, p_garbled, lex_clean, lex_garbled = line.split("\t")
     return PhraseOption(tuple(clean.split(" ")), float(p_clean), float(p_garbled), float(lex_clean),
                         float(lex_garbled), float(count))
 
 
+def table_bytes(entries: dict[Phrase, list[PhraseOption]]) -> bytes:
+    """A table in the file format (uncompressed); the same entries give the same bytes."""
+    phrases = sorted(entries)
+    rewrites = [f"{' '.join(o.clean)}\t{o.count:g}\t{o.log_p_clean:.4f}\t{o.log_p_garbled:.4f}\t"
+                f"{o.log_lex_clean:.4f}\t{o.log_lex_garbled:.4f}\n" for garbled in phrases for o in entries[garbled]]
+    header = (f"{FORMAT_LINE}\n## blocks: garbled phrases (sorted); how many rewrites each has; the rewrites, phrase "
+              f"by phrase: {', '.join(REWRITE_FIELDS)} (tab-separated)")
+    return "\n\n".join([header, "\n".join(" ".join(g) for g in phrases),
+                         "\n".join(str(len(entries[g])) for g in phrases), "".join(rewrites)]).encode("utf-8")
+
+
+class _Blocks:
+    """The phrases and rewrites of a table file as read, each phrase's rewrites parsed on its first lookup."""
+
+    def __init__(self, phrases: list[str], counts: np.ndarray, rewrites: bytes):
+        self.index = dict(zip(phrases, range(len(phrases))))  # "garbled phrase" -> its number, until parsed
+        self.first_line = np.concatenate(([0], np.cumsum(counts)))  # of each phrase's rewrites; then the total
+        ends = np.flatnonzero(np.frombuffer(rewrites, dtype=np.uint8) == ord("\n"))
+        self.line_starts = np.concatenate(([0], ends + 1))  # byte offsets; the last is the end
+        self.rewrites = rewrites
+        self.pairs = int(self.first_line[-1])
+        self.max_length = max((p.count(" ") + 1 for p in phrases), default=0)
+
+    def pop(self, key: str) -> list[PhraseOption] | None:
+        number = self.index.pop(key, None)
+        if number is None:
+            return None
+        begin, end = self.line_starts[self.first_line[number]], self.line_starts[self.first_line[number + 1]] - 1
+        return [_parse_rewrite(line) for line in self.rewrites[begin:end].decode("utf-8").split("\n")]
+
+
+def _read_blocks(path: Path, data: bytes) -> _Blocks:
+    def malformed(why: str) -> ValueError:
+        return ValueError(f"{path}: not a phrase table ({FORMAT_LINE[3:]}): {why}")
+
+    parts = data.split(b"\n\n")
+    if len(parts) != 4:
+        raise malformed(f"{len(parts) - 1} blocks, not 3")
+    _, phrase_block, count_block, rewrites = parts
+    phrases = phrase_block.decode("utf-8").split("\n") if phrase_block else []
+    try:
+        counts = np.array(count_block.split(b"\n") if count_block else [], dtype=np.bytes_).astype(np.int64)
+    except ValueError:
+        raise malformed("a rewrite count is not a whole number") from None
+    rewrites.decode("utf-8")  # fails here, not on a lookup
+    lines = rewrites.count(b"\n")
+    if len(counts) != len(phrases) or (counts < 1).any() or int(counts.sum()) != lines:
+        raise malformed(f"{len(phrases)} phrases, {len(counts)} rewrite counts adding up to {int(counts.sum())}, "
+                        f"{lines} rewrites")
+    if rewrites.count(b"\t") != 5 * lines or (rewrites and not rewrites.endswith(b"\n")) or b"\n\t" in b"\n" + rewrites:
+        raise malformed("a rewrite line without its 6 tab-separated fields")
+    blocks = _Blocks(phrases, counts, rewrites)
+    if len(blocks.index) != len(phrases) or "" in blocks.index:
+        raise malformed("an empty or repeated garbled phrase")
+    return blocks
+
+
+def _read_pair_lines(path: Path, text: str) -> _Blocks:
+    """Format 1: one pair a line, garbled phrase first."""
+    by_garbled: dict[str, list[str]] = {}
+    for line in text.split("\n"):
+        if not line.strip() or line.startswith("##"):
+            continue
+        tab = line.find("\t")
+        if tab < 1 or line.count("\t") != 6:
+            raise ValueError(f"{path}: not a phrase table line (7 tab-separated fields): {line[:80]!r}")
+        by_garbled.setdefault(line[:tab], []).append(line[tab + 1:] + "\n")
+    phrases = sorted(by_garbled)
+    return _Blocks(phrases, np.array([len(by_garbled[p]) for p in phrases], dtype=np.int64),
+                   "".join(line for p in phrases for line in by_garbled[p]).encode("utf-8"))
+
+
 class PhraseTable:
-    """Garbled phrase (lower-case word tuple) -> its clean rewrites, best first.
+    """Garbled phrase (lower-case word tuple) -> its clean rewrites, best first."""
 
-    A table read from a file keeps each phrase's lines as text and parses them on first lookup: a
-    process reads the whole table (0.4 s for the bundled one, against 1.4 s parsing every line), and
-    looks up only the phrases its input holds.
-    """
-
-    def __init__(self, entries: dict[Phrase, list[PhraseOption]], unparsed: dict[str, list[str]] | None = None):
+    def __init__(self, entries: dict[Phrase, list[PhraseOption]], blocks: _Blocks | None = None):
         self._entries = {key: _best_first(options) for key, options in entries.items()}
-        self._unparsed = unparsed or {}  # "garbled phrase" -> its TSV lines, not yet parsed
-        lengths = [len(key) for key in self._entries] + [key.count(" ") + 1 for key in self._unparsed]
-        self.max_length = max(lengths, default=0)
-        self._pairs = sum(len(options) for options in self._entries.values()) + sum(
-            len(lines) for lines in self._unparsed.values())
+        self._blocks = blocks  # a table read from a file: the phrases not looked up yet
+        self.max_length = max([len(key) for key in self._entries] + [blocks.max_length if blocks else 0])
+        self._pairs = sum(len(options) for options in self._entries.values()) + (blocks.pairs if blocks else 0)
 
     @classmethod
     def load(cls, path: str | Path) -> PhraseTable:
-        """Read a table written by ``training.phrase_table`` (gzipped or plain TSV). Tables are read-only, so
+        """Read a table written by ``training.phrase_table`` (gzipped or not). Tables are read-only, so
         each file is read once per process (again if it changed)."""
         path = Path(path)
         stat = path.stat()
@@ -96,29 +175,23 @@ class PhraseTable:
     @classmethod
     def _read(cls, path: Path) -> PhraseTable:
         data = path.read_bytes()
-        text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
-        by_garbled: dict[str, list[str]] = {}
-        for line in text.split("\n"):
-            if not line.strip() or line.startswith("##"):
-                continue
-            tab = line.find("\t")
-            if tab < 1 or line.count("\t") != 6:
-                raise ValueError(f"{path}: not a phrase table line (7 tab-separated fields): {line[:80]!r}")
-            by_garbled.setdefault(line[:tab], []).append(line)
-        return cls({}, by_garbled)
+        data = gzip.decompress(data) if path.suffix == ".gz" else data
+        if data.startswith(FORMAT_LINE.encode() + b"\n"):
+            return cls({}, _read_blocks(path, data))
+        return cls({}, _read_pair_lines(path, data.decode("utf-8")))
 
     def _parsed(self, words: Phrase) -> list[PhraseOption]:
         options = self._entries.get(words)
         if options is None:
-            lines = self._unparsed.pop(" ".join(words), None)
-            if lines is None:
+            parsed = self._blocks.pop(" ".join(words)) if self._blocks else None
+            if parsed is None:
                 return []
-            options = self._entries[words] = _best_first([_parse_line(line) for line in lines])
+            options = self._entries[words] = _best_first(parsed)
         return options
 
     def items(self) -> list[tuple[Phrase, list[PhraseOption]]]:
         """Every garbled phrase with its rewrites (parses the whole table)."""
-        for key in list(self._unparsed):
+        for key in list(self._blocks.index if self._blocks else ()):
             self._parsed(tuple(key.split(" ")))
         return list(self._entries.items())
 

@@ -168,14 +168,14 @@ def test_the_detector_head_chooses_among_the_offered_originals(default_repairer)
     assert max(at_navy, key=lambda c: c.choice).words == ("military",)
 
 
-def test_the_bundled_model_stays_under_70_mb():
-    # 60 MB until the post-editing phrase table (3.1 MB, then 6.45 MB, 2026-12-03: 66 MB in all); the package
-    # must stay tens of MB.
+def test_the_bundled_model_stays_under_75_mb():
+    # 60 MB until the post-editing phrase table (3.1 MB, then 6.45 MB, then 11.2 MB at min count 3, 2026-12-03:
+    # 70.6 MB in all); the package must stay tens of MB.
     from mtfix.lexicon import DEFAULT_PATH as THESAURUS_PATH
 
     files = [p for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file() and "ct2-" not in str(p.relative_to(DEFAULT_MODEL_DIR))]
     total = sum(p.stat().st_size for p in files) + THESAURUS_PATH.stat().st_size
-    assert total <= 70_000_000, total
+    assert total <= 75_000_000, total
 
 
 def test_a_model_weighting_the_detector_without_one_says_so(tmp_path):

@@ -9,7 +9,8 @@ import math
 
 import pytest
 
-from mtfix.phrase_table import PhraseOption, PhraseTable
+from mtfix.phrase_table import FORMAT_LINE, PhraseOption, PhraseTable, table_bytes
+from mtfix.text import is_word
 from training import phrase_table
 from training.align import tokens
 from training.phrase_table import (
@@ -127,6 +128,28 @@ def test_cli_prunes_a_built_table(tmp_path, capsys):
     assert pruned.lookup(("will",))[0][0] == ("would",) and pruned.lookup(("big",)) == []
 
 
+def test_a_words_only_table_gives_the_lattice_the_same_candidates():
+    from mtfix.candidates import CandidateGenerator, ChannelRates
+
+    def option(clean, count):
+        return PhraseOption(tuple(clean.split()), math.log(count / 100), -1.0, count=count)
+
+    entries = {
+        ("the", "thursday"): [option("on thursday", 40)] + [option(f"thursday {w}", 30 - i) for i, w in enumerate("abcdefghi")],
+        ("said", '"'): [option('told "', 50)],  # punctuation: the lattice's spans stop there
+        ("said",): [option('" said', 60), option("told", 20), option("said that", 10)],
+        ("a", "conference", "of", "news"): [option("a news conference", 12)],
+    }
+    pruned = prune_table(entries, 1, 10, words_only=True)
+    assert ("said", '"') not in pruned and [o.clean for o in pruned[("said",)]] == [("told",), ("said", "that")]
+    assert sum(map(len, pruned.values())) == 13
+    sentence = 'He said "no" at the Thursday meeting, and said he gave a conference of news.'
+    candidates = [sorted(c for c in CandidateGenerator(phrase_table=PhraseTable(table), rates=ChannelRates(postedit=0.3))
+                         .candidates(sentence)[1] if c.kind == "postedit")
+                  for table in (entries, pruned)]
+    assert candidates[0] == candidates[1] and len(candidates[0]) > 8
+
+
 def test_loader_round_trips(tmp_path):
     entries = {
         ("conference", "of", "news"): [PhraseOption(("news", "conference"), -0.4, -0.1, -1.0, -2.0, 12.0),
@@ -216,10 +239,14 @@ def test_the_bundled_table_holds_no_spelling_variants():
     from mtfix.model import DEFAULT_MODEL_DIR
     from mtfix.phrase_table import spelling_variant
 
-    table = PhraseTable.load(DEFAULT_MODEL_DIR / "postedit.tsv.gz")
+    path = DEFAULT_MODEL_DIR / "postedit.tsv.gz"
+    assert gzip.decompress(path.read_bytes()).startswith(FORMAT_LINE.encode())  # the format that loads fast
+    table = PhraseTable.load(path)
     assert len(table) > 100_000
-    assert not any(spelling_variant(garbled, option.clean)
-                   for garbled, options in table.items() for option in options)
+    pairs = [(garbled, option.clean) for garbled, options in table.items() for option in options]
+    assert not any(spelling_variant(garbled, clean) for garbled, clean in pairs)
+    # Only what the lattice uses: spans of words rewritten into words (prune_table(words_only=True)).
+    assert all(is_word(w) for garbled, clean in pairs for w in garbled + clean)
 
 
 def test_a_table_parses_on_lookup_what_it_read_whole(tmp_path):
@@ -240,3 +267,38 @@ def test_a_malformed_table_is_one_clear_error(tmp_path):
     path.write_text("## header\nconference of news\tnews conference\t12\n")
     with pytest.raises(ValueError, match="7 tab-separated fields"):
         PhraseTable.load(path)
+
+
+def test_a_malformed_table_file_of_blocks_is_one_clear_error(tmp_path):
+    entries = {("the", "thursday"): [PhraseOption(("thursday",), -0.5, -2.0, -0.1, -0.2, 30.0)],
+               ("said",): [PhraseOption(("told",), -1.0, -1.5, -0.3, -0.4, 9.0)]}
+    good = table_bytes(entries)
+    header, phrases, counts, rewrites = good.split(b"\n\n")
+    assert phrases == b"said\nthe thursday" and counts == b"1\n1"
+    broken = {
+        "blocks, not 3": b"\n\n".join([header, phrases, counts]),
+        "rewrite counts adding up": b"\n\n".join([header, phrases, b"1\n2", rewrites]),
+        "not a whole number": b"\n\n".join([header, phrases, b"1\none", rewrites]),
+        "6 tab-separated fields": b"\n\n".join([header, phrases, counts, rewrites.replace(b"\t30\t", b" 30\t")]),
+        "repeated garbled phrase": b"\n\n".join([header, b"said\nsaid", counts, rewrites]),
+    }
+    for why, data in broken.items():
+        path = tmp_path / "table.tsv.gz"
+        path.write_bytes(gzip.compress(data))
+        with pytest.raises(ValueError, match=why):
+            PhraseTable._read(path)
+    path.write_bytes(gzip.compress(good))
+    assert dict(PhraseTable._read(path).items()) == PhraseTable(entries)._entries
+
+
+def test_a_one_pair_a_line_table_still_loads(tmp_path):
+    path = tmp_path / "old.tsv"
+    path.write_text("## garbled\tclean\tcount\tlog p(clean|garbled)\tlog p(garbled|clean)\tlog lex(clean|garbled)\t"
+                    "log lex(garbled|clean)\n"
+                    "the thursday\tthursday\t30\t-0.5000\t-2.0000\t-0.1000\t-0.2000\n"
+                    "said\ttold\t9\t-1.0000\t-1.5000\t-0.3000\t-0.4000\n"
+                    "the thursday\ton thursday\t3\t-2.5000\t-2.0000\t-0.1000\t-0.2000\n")  # a scattered phrase
+    table = PhraseTable._read(path)
+    assert len(table) == 3 and table.max_length == 2
+    assert table.lookup(("The", "Thursday")) == [(("thursday",), -0.5, -2.0), (("on", "thursday"), -2.5, -2.0)]
+    assert table.lookup(("said",)) == [(("told",), -1.0, -1.5)] and table.lookup(("told",)) == []

@@ -54,7 +54,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mtfix.phrase_table import PhraseOption, PhraseTable, spelling_variant
+from mtfix.phrase_table import PhraseOption, PhraseTable, spelling_variant, table_bytes
+from mtfix.text import is_word
 from training.align import AlignArgs, Alignment, align, tokens
 from training.roundtrip import HELD_OUT_PAIR, PAIRS, TRAINING_PAIRS, iter_pairs
 
@@ -291,30 +292,29 @@ def build_table(sources: Sequence[Sequence[str]], targets: Sequence[Sequence[str
 
 
 def prune_table(entries: dict[Phrase, list[PhraseOption]], min_count: float,
-                max_translations: int) -> dict[Phrase, list[PhraseOption]]:
+                max_translations: int, words_only: bool = False) -> dict[Phrase, list[PhraseOption]]:
     """A table pruned further: what ``build_table`` keeps with a higher ``min_count`` (its probabilities are
     relative to the phrases' occurrences, so pruning leaves them as they are; the most frequent rewrites of a
-    phrase are kept, and those of a higher count are among them)."""
+    phrase are kept, and those of a higher count are among them).
+
+    ``words_only``: only what the lattice can use, so that it repairs exactly as with the whole table: the
+    lattice looks up spans of words (its spans stop at punctuation) and offers rewrites into words, so pairs
+    with punctuation on either side go (a fifth of a min-count-3 table) before the ``max_translations`` cut."""
     pruned = {}
     for garbled, options in entries.items():
-        kept = sorted((o for o in options if o.count >= min_count - 1e-9), key=lambda o: (-o.count, o.clean))
+        if words_only and not all(map(is_word, garbled)):
+            continue
+        kept = sorted((o for o in options if o.count >= min_count - 1e-9 and (not words_only or all(map(is_word, o.clean)))),
+                      key=lambda o: (-o.count, o.clean))
         if kept:
             pruned[garbled] = kept[:max_translations]
     return pruned
 
 
-HEADER = ("## garbled\tclean\tcount\tlog p(clean|garbled)\tlog p(garbled|clean)\tlog lex(clean|garbled)"
-          "\tlog lex(garbled|clean)\n")
-
-
 def write_table(entries: dict[Phrase, list[PhraseOption]], path: Path) -> None:
-    """A gzipped TSV (plain if ``path`` does not end in .gz); the same entries give the same bytes."""
-    lines = [HEADER]
-    for garbled in sorted(entries):
-        for o in entries[garbled]:
-            lines.append(f"{' '.join(garbled)}\t{' '.join(o.clean)}\t{o.count:g}\t{o.log_p_clean:.4f}\t"
-                         f"{o.log_p_garbled:.4f}\t{o.log_lex_clean:.4f}\t{o.log_lex_garbled:.4f}\n")
-    data = "".join(lines).encode("utf-8")
+    """The table file (:mod:`mtfix.phrase_table`), gzipped unless ``path`` does not end in .gz; the same entries
+    give the same bytes."""
+    data = table_bytes(entries)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gz":
         buffer = io.BytesIO()
@@ -396,9 +396,12 @@ def main(argv: list[str] | None = None) -> BuildStats:
     parser.add_argument("--prune", type=Path, default=None, metavar="TABLE",
                         help="no build: write TABLE (built with a lower --min-count) pruned to --min-count and "
                              "--max-translations, the table a build with them gives")
+    parser.add_argument("--words-only", action="store_true",
+                        help="with --prune: keep only pairs of words, all the lattice uses (the table to bundle)")
     ns = parser.parse_args(argv)
     if ns.prune:
-        entries = prune_table(dict(PhraseTable.load(ns.prune).items()), ns.min_count, ns.max_translations)
+        entries = prune_table(dict(PhraseTable.load(ns.prune).items()), ns.min_count, ns.max_translations,
+                              words_only=ns.words_only)
         write_table(entries, ns.out)
         stats = BuildStats(phrase_pairs=sum(map(len, entries.values())), garbled_phrases=len(entries))
         print(f"{stats.phrase_pairs} phrase pairs ({stats.garbled_phrases} garbled phrases) of {ns.prune} -> {ns.out} "
