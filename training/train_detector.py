@@ -29,7 +29,6 @@ import collections
 import difflib
 import json
 import logging
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,16 +46,15 @@ from transformers import (
     HfArgumentParser,
     PreTrainedTokenizerFast,
     Trainer,
-    set_seed,
 )
-from transformers import TrainingArguments as HfTrainingArguments
 from transformers.modeling_outputs import TokenClassifierOutput
 
 from mtfix.detector import ORIGINALS_FILE, OTHER_WORD
 from mtfix.text import lm_form
 from mtfix.text import tokenize as word_tokens
 
-from training.train import find_checkpoint, read_pairs, time_budget_callbacks, use_time_budget
+from training.encoder import EncoderArguments, EncoderTrainingArguments, get_splits, start_run
+from training.train import time_budget_callbacks
 
 logger = logging.getLogger(__name__)
 
@@ -64,16 +62,8 @@ FINAL_MODEL_DIR = "model"
 
 
 @dataclass
-class DetectorArguments:
+class DetectorArguments(EncoderArguments):
     dataset_dir: str = field(default="work_data/pairs", metadata={"help": "DatasetDict with source and edits."})
-    tokenizer_dir: str = field(default="mtfix/models/default", metadata={"help": "The repair model's tokenizer."})
-    hidden_size: int = field(default=128, metadata={"help": "Width of the encoder."})
-    layers: int = field(default=4, metadata={"help": "Encoder layers."})
-    heads: int = field(default=4, metadata={"help": "Attention heads."})
-    max_length: int = field(default=128, metadata={"help": "Tokens kept per sentence (longer ones are cut)."})
-    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N train pairs."})
-    max_eval_samples: int | None = field(default=2000, metadata={"help": "Validate on the first N pairs."})
-    preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for tokenizing."})
     original_words: int = field(default=0, metadata={"help": "Also predict each word's original among this many "
                                                             "words (0: detector only)."})
     init_from: str | None = field(default=None, metadata={"help": "Start from this detector directory (its shape, "
@@ -81,37 +71,15 @@ class DetectorArguments:
     originals_file: str | None = field(default=None, metadata={"help": "The words, one a line, most frequent first "
                                                                  "(default: counted in the train targets)."})
 
-    def __post_init__(self):
-        if self.hidden_size % self.heads:
-            raise ValueError("--hidden_size must be a multiple of --heads")
-        if self.max_length < 8:
-            raise ValueError("--max_length must be at least 8")
-
 
 @dataclass
-class TrainingArguments(HfTrainingArguments):
+class TrainingArguments(EncoderTrainingArguments):
     output_dir: str = field(default="runs/detector", metadata={"help": "Checkpoints and the final model."})
     max_steps: int = field(default=6000, metadata={"help": "Optimisation steps."})
     learning_rate: float = field(default=1e-3, metadata={"help": "Peak AdamW learning rate."})
     warmup_steps: float = field(default=300, metadata={"help": "Warm-up steps."})
-    per_device_train_batch_size: int = field(default=64, metadata={"help": "Sentences per step."})
-    per_device_eval_batch_size: int = field(default=128, metadata={"help": "Sentences per validation step."})
-    eval_strategy: str = field(default="steps", metadata={"help": "Validate every eval_steps."})
     eval_steps: float | None = field(default=1000, metadata={"help": "Validate every N steps."})
     save_steps: float = field(default=1000, metadata={"help": "Checkpoint every N steps."})
-    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
-    logging_steps: float = field(default=100, metadata={"help": "Log the loss every N steps."})
-    report_to: None | str | list[str] = field(default="none", metadata={"help": "Loggers."})
-    resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
-    torch_threads: int | None = field(default=None, metadata={"help": "torch.set_num_threads on CPU."})
-    max_train_minutes: float | None = field(
-        default=None,
-        metadata={"help": "Train for this much wall time (the learning rate decays to 0 by then) instead of max_steps."},
-    )
-
-    def __post_init__(self) -> None:
-        use_time_budget(self)
-        super().__post_init__()
 
 
 def get_tokenizer(tokenizer_dir: str) -> PreTrainedTokenizerFast:
@@ -260,21 +228,11 @@ def export_detector(model_dir: str | Path, out_dir: str | Path, originals_file: 
 def main(argv: list[str] | None = None) -> Path:
     parser = HfArgumentParser((DetectorArguments, TrainingArguments))
     args, training_args = parser.parse_args_into_dataclasses(args=argv)
-    logging.basicConfig(format="%(asctime)s - %(levelname)s - %(name)s - %(message)s", datefmt="%H:%M:%S",
-                        level=logging.INFO, handlers=[logging.StreamHandler(sys.stdout)])
-    if training_args.torch_threads:
-        torch.set_num_threads(training_args.torch_threads)
-    set_seed(training_args.seed)
+    checkpoint = start_run(training_args)
     output_dir = Path(training_args.output_dir)
-    checkpoint = find_checkpoint(training_args)
 
     tokenizer = get_tokenizer(args.tokenizer_dir)
-    pairs = read_pairs(args.dataset_dir)
-    train, validation = pairs["train"], pairs["validation"]
-    if args.max_train_samples:
-        train = train.shuffle(seed=training_args.seed).select(range(min(args.max_train_samples, len(train))))
-    if args.max_eval_samples:
-        validation = validation.select(range(min(args.max_eval_samples, len(validation))))
+    train, validation = get_splits(args, training_args.seed)
     columns = train.column_names
     words = None
     if args.original_words:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +37,10 @@ from transformers import (
     PreTrainedTokenizerFast,
     Trainer,
     TrainerCallback,
-    set_seed,
 )
-from transformers import TrainingArguments as HfTrainingArguments
 
-from training.train import find_checkpoint, read_pairs, time_budget_callbacks, use_time_budget
+from training.encoder import EncoderArguments, EncoderTrainingArguments, get_splits, start_run
+from training.train import time_budget_callbacks
 
 logger = logging.getLogger(__name__)
 
@@ -50,56 +48,34 @@ FINAL_MODEL_DIR = "model"
 
 
 @dataclass
-class MaskedLMArguments:
+class MaskedLMArguments(EncoderArguments):
     dataset_dir: str = field(default="work_data/pairs", metadata={"help": "DatasetDict whose target column is clean news."})
-    tokenizer_dir: str = field(default="mtfix/models/default", metadata={"help": "The repair model's tokenizer."})
     hidden_size: int = field(default=256, metadata={"help": "Width of the encoder."})
-    layers: int = field(default=4, metadata={"help": "Encoder layers."})
-    heads: int = field(default=4, metadata={"help": "Attention heads."})
     max_length: int = field(default=64, metadata={"help": "Tokens kept per sentence (longer ones are cut)."})
     mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens masked."})
-    max_train_samples: int | None = field(default=None, metadata={"help": "Use only N train sentences (shuffled)."})
-    max_eval_samples: int | None = field(default=2000, metadata={"help": "Validate on the first N sentences."})
-    preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for tokenizing."})
 
     def __post_init__(self):
-        if self.hidden_size % self.heads:
-            raise ValueError("--hidden_size must be a multiple of --heads")
-        if self.max_length < 8:
-            raise ValueError("--max_length must be at least 8")
+        super().__post_init__()
         if not 0 < self.mlm_probability < 1:
             raise ValueError("--mlm_probability must be between 0 and 1")
 
 
 @dataclass
-class TrainingArguments(HfTrainingArguments):
+class TrainingArguments(EncoderTrainingArguments):
     output_dir: str = field(default="runs/mlm", metadata={"help": "Checkpoints and the final model."})
     max_steps: int = field(default=200_000, metadata={"help": "Optimisation steps of the whole schedule."})
     learning_rate: float = field(default=5e-4, metadata={"help": "Peak AdamW learning rate."})
     warmup_steps: float = field(default=1000, metadata={"help": "Warm-up steps."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    per_device_train_batch_size: int = field(default=64, metadata={"help": "Sentences per step."})
-    per_device_eval_batch_size: int = field(default=128, metadata={"help": "Sentences per validation step."})
-    eval_strategy: str = field(default="steps", metadata={"help": "Validate every eval_steps."})
     eval_steps: float | None = field(default=2000, metadata={"help": "Validate every N steps."})
     save_steps: float = field(default=500, metadata={"help": "Checkpoint every N steps."})
-    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
-    logging_steps: float = field(default=100, metadata={"help": "Log the loss every N steps."})
-    report_to: None | str | list[str] = field(default="none", metadata={"help": "Loggers."})
-    resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
-    torch_threads: int | None = field(default=None, metadata={"help": "torch.set_num_threads on CPU."})
     stop_after_minutes: float | None = field(
         default=None, metadata={"help": "Checkpoint and stop after this much wall time; the schedule stays in steps, "
                                         "so --resume continues it."})
-    max_train_minutes: float | None = field(
-        default=None,
-        metadata={"help": "Train for this much wall time (the learning rate decays to 0 by then) instead of max_steps."},
-    )
 
     def __post_init__(self) -> None:
         if self.stop_after_minutes is not None and self.stop_after_minutes <= 0:
             raise ValueError("--stop_after_minutes must be positive")
-        use_time_budget(self)
         super().__post_init__()
 
 
@@ -142,21 +118,11 @@ def tokenize(batch: dict, tokenizer: PreTrainedTokenizerFast, max_length: int) -
 def main(argv: list[str] | None = None) -> Path:
     parser = HfArgumentParser((MaskedLMArguments, TrainingArguments))
     args, training_args = parser.parse_args_into_dataclasses(args=argv)
-    logging.basicConfig(format="%(asctime)s - %(levelname)s - %(name)s - %(message)s", datefmt="%H:%M:%S",
-                        level=logging.INFO, handlers=[logging.StreamHandler(sys.stdout)])
-    if training_args.torch_threads:
-        torch.set_num_threads(training_args.torch_threads)
-    set_seed(training_args.seed)
+    checkpoint = start_run(training_args)
     output_dir = Path(training_args.output_dir)
-    checkpoint = find_checkpoint(training_args)
 
     tokenizer = get_tokenizer(args.tokenizer_dir)
-    pairs = read_pairs(args.dataset_dir)
-    train, validation = pairs["train"], pairs["validation"]
-    if args.max_train_samples:
-        train = train.shuffle(seed=training_args.seed).select(range(min(args.max_train_samples, len(train))))
-    if args.max_eval_samples:
-        validation = validation.select(range(min(args.max_eval_samples, len(validation))))
+    train, validation = get_splits(args, training_args.seed)
     options = {"batched": True, "num_proc": args.preprocessing_num_workers,
                "fn_kwargs": {"tokenizer": tokenizer, "max_length": args.max_length}}
     train = train.map(tokenize, remove_columns=train.column_names, **options)
