@@ -12,8 +12,8 @@ to its rewrites only).
 The file is gzipped text in three blocks after a ``##`` header (:data:`FORMAT_LINE` first), separated by
 empty lines: the garbled phrases (sorted, one a line), how many rewrites each has, and the rewrites,
 phrase by phrase, one a line (``clean\tcount\t`` and the four logs). A process reads the blocks whole with a
-few calls into C and parses a phrase's rewrites on its first lookup: 0.1 s for the bundled table, where
-parsing a one-pair-a-line TSV took 1.4 s. Such a TSV (``garbled\tclean\t...``, format 1, lines starting
+few calls into C and parses a phrase's rewrites when it is looked up (0.75 s for the bundled table with the
+machine busy, where grouping the lines of a one-pair-a-line TSV took 2.3 s). Such a TSV (``garbled\tclean\t...``, format 1, lines starting
 with ``##`` are comments; a phrase can start with ``#``, as in ``# metoo``, but never with ``##``:
 punctuation tokens are one character each) still loads, more slowly.
 """
@@ -91,23 +91,72 @@ def table_bytes(entries: dict[Phrase, list[PhraseOption]]) -> bytes:
 
 
 class _Blocks:
-    """The phrases and rewrites of a table file as read, each phrase's rewrites parsed on its first lookup."""
+    """The phrases and rewrites of a table file as read: bytes and a few arrays, no object per phrase.
+
+    A phrase is found through a sorted array of its hash (checked against the phrase's bytes), not a dict
+    of 464,000 strings: that would add 70 MB to every process that loads the table, forked workers
+    included. A phrase's rewrites are parsed on each lookup; the candidate generator caches what it asks.
+    """
 
     def __init__(self, phrases: list[str], counts: np.ndarray, rewrites: bytes):
-        self.index = dict(zip(phrases, range(len(phrases))))  # "garbled phrase" -> its number, until parsed
-        self.first_line = np.concatenate(([0], np.cumsum(counts)))  # of each phrase's rewrites; then the total
-        ends = np.flatnonzero(np.frombuffer(rewrites, dtype=np.uint8) == ord("\n"))
-        self.line_starts = np.concatenate(([0], ends + 1))  # byte offsets; the last is the end
+        self.phrases = "".join(p + "\n" for p in phrases).encode("utf-8")
+        self.phrase_starts = _line_starts(self.phrases)  # byte offsets; the last is the end
+        self._index_hashes(phrases)
+        self.first_line = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))  # of each phrase's rewrites
+        self.line_starts = _line_starts(rewrites)
         self.rewrites = rewrites
         self.pairs = int(self.first_line[-1])
         self.max_length = max((p.count(" ") + 1 for p in phrases), default=0)
 
-    def pop(self, key: str) -> list[PhraseOption] | None:
-        number = self.index.pop(key, None)
-        if number is None:
-            return None
+    def _index_hashes(self, phrases: list[str]) -> None:
+        hashes = np.fromiter(map(hash, phrases), dtype=np.int64, count=len(phrases))
+        self.by_hash = np.argsort(hashes, kind="stable")  # phrase numbers in the order of their hash
+        self.hashes = hashes[self.by_hash]
+
+    # str hashes differ between interpreters (PYTHONHASHSEED): a copy sent to another process hashes again.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("by_hash", "hashes")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._index_hashes(self.phrases.decode("utf-8").split("\n")[:-1])
+
+    def __len__(self) -> int:
+        return len(self.first_line) - 1
+
+    def phrase(self, number: int) -> str:
+        return self.phrases[self.phrase_starts[number]:self.phrase_starts[number + 1] - 1].decode("utf-8")
+
+    def number(self, phrase: str) -> int | None:
+        """The number of ``phrase`` in the table, or None."""
+        key, encoded = hash(phrase), None
+        at = int(self.hashes.searchsorted(key))
+        while at < len(self.hashes) and self.hashes[at] == key:  # another phrase may share the hash
+            number = int(self.by_hash[at])
+            encoded = encoded or phrase.encode("utf-8")
+            if self.phrases[self.phrase_starts[number]:self.phrase_starts[number + 1] - 1] == encoded:
+                return number
+            at += 1
+        return None
+
+    def rewrites_of(self, number: int) -> list[PhraseOption]:
         begin, end = self.line_starts[self.first_line[number]], self.line_starts[self.first_line[number + 1]] - 1
         return [_parse_rewrite(line) for line in self.rewrites[begin:end].decode("utf-8").split("\n")]
+
+    def repeated_phrase(self) -> str | None:
+        """A phrase that the table holds twice (or the empty phrase), if any."""
+        if len(self) and (np.diff(self.phrase_starts) == 1).any():
+            return ""
+        for at in np.flatnonzero(self.hashes[1:] == self.hashes[:-1]):
+            first, second = self.phrase(int(self.by_hash[at])), self.phrase(int(self.by_hash[at + 1]))
+            if first == second:
+                return first
+        return None
+
+
+def _line_starts(block: bytes) -> np.ndarray:
+    """Byte offsets of the lines of ``block`` (each ending in a newline), then of its end."""
+    return np.concatenate(([0], np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")) + 1))
 
 
 def _read_blocks(path: Path, data: bytes) -> _Blocks:
@@ -131,8 +180,9 @@ def _read_blocks(path: Path, data: bytes) -> _Blocks:
     if rewrites.count(b"\t") != 5 * lines or (rewrites and not rewrites.endswith(b"\n")) or b"\n\t" in b"\n" + rewrites:
         raise malformed("a rewrite line without its 6 tab-separated fields")
     blocks = _Blocks(phrases, counts, rewrites)
-    if len(blocks.index) != len(phrases) or "" in blocks.index:
-        raise malformed("an empty or repeated garbled phrase")
+    repeated = blocks.repeated_phrase()
+    if repeated is not None:
+        raise malformed(f"an empty or repeated garbled phrase: {repeated!r}")
     return blocks
 
 
@@ -156,7 +206,7 @@ class PhraseTable:
 
     def __init__(self, entries: dict[Phrase, list[PhraseOption]], blocks: _Blocks | None = None):
         self._entries = {key: _best_first(options) for key, options in entries.items()}
-        self._blocks = blocks  # a table read from a file: the phrases not looked up yet
+        self._blocks = blocks  # a table read from a file
         self.max_length = max([len(key) for key in self._entries] + [blocks.max_length if blocks else 0])
         self._pairs = sum(len(options) for options in self._entries.values()) + (blocks.pairs if blocks else 0)
 
@@ -182,18 +232,17 @@ class PhraseTable:
 
     def _parsed(self, words: Phrase) -> list[PhraseOption]:
         options = self._entries.get(words)
-        if options is None:
-            parsed = self._blocks.pop(" ".join(words)) if self._blocks else None
-            if parsed is None:
-                return []
-            options = self._entries[words] = _best_first(parsed)
-        return options
+        if options is not None or self._blocks is None:
+            return options or []
+        number = self._blocks.number(" ".join(words))
+        return [] if number is None else _best_first(self._blocks.rewrites_of(number))
 
     def items(self) -> list[tuple[Phrase, list[PhraseOption]]]:
         """Every garbled phrase with its rewrites (parses the whole table)."""
-        for key in list(self._blocks.index if self._blocks else ()):
-            self._parsed(tuple(key.split(" ")))
-        return list(self._entries.items())
+        blocks = self._blocks
+        parsed = [] if blocks is None else [(tuple(blocks.phrase(n).split(" ")), _best_first(blocks.rewrites_of(n)))
+                                            for n in range(len(blocks))]
+        return list(self._entries.items()) + parsed
 
     def __len__(self) -> int:
         return self._pairs

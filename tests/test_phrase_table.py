@@ -302,3 +302,20 @@ def test_a_one_pair_a_line_table_still_loads(tmp_path):
     assert len(table) == 3 and table.max_length == 2
     assert table.lookup(("The", "Thursday")) == [(("thursday",), -0.5, -2.0), (("on", "thursday"), -2.5, -2.0)]
     assert table.lookup(("said",)) == [(("told",), -1.0, -1.5)] and table.lookup(("told",)) == []
+
+
+def test_a_table_sent_to_a_process_with_other_string_hashes_still_finds_its_phrases(tmp_path):
+    import pickle
+    import subprocess
+    import sys
+
+    entries = {("the", "thursday"): [PhraseOption(("thursday",), -0.5, -2.0, -0.1, -0.2, 30.0)],
+               ("conference", "of", "news"): [PhraseOption(("news", "conference"), -0.4, -0.1, -1.0, -2.0, 12.0)]}
+    write_table(entries, tmp_path / "table.tsv.gz")
+    (tmp_path / "table.pickle").write_bytes(pickle.dumps(PhraseTable._read(tmp_path / "table.tsv.gz")))
+    script = ("import pickle, sys; t = pickle.loads(open(sys.argv[1], 'rb').read()); "
+              "print(t.lookup(('conference', 'of', 'news'))[0][0], len(t.items()))")
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "table.pickle")], capture_output=True,
+                              text=True, env={"PYTHONHASHSEED": seed, "PATH": ""}, check=True)
+        assert done.stdout.split() == ["('news',", "'conference')", "2"]
