@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import functools
 import multiprocessing
 import os
+import signal
+import sys
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence, overload
 
@@ -295,7 +298,7 @@ class Repairer:
         global _FORKED_REPAIRER
         _FORKED_REPAIRER = self  # the children inherit it: nothing is pickled but batches and edits
         try:
-            with multiprocessing.get_context("fork").Pool(min(self.workers, batches), initializer=_one_blas_thread) as pool:
+            with multiprocessing.get_context("fork").Pool(min(self.workers, batches), initializer=_start_worker) as pool:
                 yield lambda items: pool.imap(_repair_in_worker, items)
         finally:
             _FORKED_REPAIRER = None
@@ -338,13 +341,27 @@ def _capitalise_sentence_starts(text: str, edits: list[Edit]) -> list[Edit]:
     return [Edit(e.start, e.end, e.before, _as_written(text, e.start, e.before, e.after), e.score) for e in edits]
 
 
-def _one_blas_thread() -> None:
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def _start_worker() -> None:
     """A forked worker's numpy runs one BLAS thread: the workers already fill the cores, and BLAS threads
     that spin waiting for work slow the other workers down (2 workers on 2 cores: 99 sentences/s with
-    BLAS's own threads, 118 with one each)."""
+    BLAS's own threads, 118 with one each).
+
+    Interrupts are the parent's to handle (Ctrl-C reaches the whole process group; the parent stops the
+    pool), and a worker ends with its parent: killed parents used to leave workers printing tracebacks of
+    a broken pipe."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):  # no prctl: the broken pipe ends the worker, less quietly
+            pass
 
 
 def _repair_in_worker(batch: list[str]) -> list[list[Edit]]:

@@ -191,3 +191,24 @@ def test_quote_and_number_policies_reach_the_repairer(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
         main(["repair", str(source), "--quotes", "sometimes"])
     assert exit.value.code == 2
+
+
+def test_a_terminated_repair_leaves_no_file_and_no_traceback(tmp_path):
+    import signal
+    import time
+
+    source = tmp_path / "big.txt"
+    source.write_text("\n\n".join([SEED_SPUN.read_text(encoding="utf-8")] * 200), encoding="utf-8")
+    target = tmp_path / "out.txt"
+    process = subprocess.Popen([sys.executable, "-m", "mtfix", "repair", str(source), "-o", str(target), "--quiet",
+                                "--workers", "2"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.txt.*.tmp")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert process.poll() is None, "the repair ended before it could be stopped"
+    time.sleep(1)  # into the repair, workers started
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in stderr, stderr
+    assert not target.exists() and not list(tmp_path.glob(".out.txt.*"))  # the temporary file is gone too

@@ -143,18 +143,34 @@ def _blas_threads() -> list[int]:
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
 
+def _worker_state() -> tuple[list[int], bool, int]:
+    import ctypes
+    import signal
+    import sys
+
+    death_signal = ctypes.c_int(-1)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(2, ctypes.byref(death_signal))  # PR_GET_PDEATHSIG
+    return _blas_threads(), signal.getsignal(signal.SIGINT) == signal.SIG_IGN, death_signal.value
+
+
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
-def test_forked_workers_run_one_blas_thread_each():
+def test_forked_workers_run_one_blas_thread_each_and_leave_interrupts_to_their_parent():
     import multiprocessing
+    import signal
+    import sys
 
     import numpy as np
 
-    from mtfix.repairer import _one_blas_thread
+    from mtfix.repairer import _start_worker
 
     np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded in the parent, as after the detector has run
-    with multiprocessing.get_context("fork").Pool(1, initializer=_one_blas_thread) as pool:
-        threads = pool.apply(_blas_threads)
+    with multiprocessing.get_context("fork").Pool(1, initializer=_start_worker) as pool:
+        threads, ignores_interrupts, death_signal = pool.apply(_worker_state)
     assert threads and all(n == 1 for n in threads)
+    assert ignores_interrupts  # Ctrl-C is the parent's: no traceback from each worker
+    if sys.platform.startswith("linux"):
+        assert death_signal == signal.SIGTERM  # a worker ends with its parent, silently
 
 
 def test_pieces_of_many_texts_match_fitting_each_sentence_alone(tiny_repairer):
