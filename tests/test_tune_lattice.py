@@ -37,8 +37,13 @@ def test_tuning_writes_weights_that_repair(tmp_path):
     (model_dir / "mtfix.json").write_text(json.dumps({"lattice": {"min_postedit_changes": 5, "beam_size": 6},
                                                       "channel_rates": {"damage": 0.4}}))
 
-    settings = main(["--model-dir", str(model_dir), "--pairs", str(pairs), "--penalties", "1,60", "--channel-weights", "1",
-                     "--ood-dir", str(tmp_path / "no_ood")])
+    before = (model_dir / "mtfix.json").read_text(encoding="utf-8")
+    arguments = ["--model-dir", str(model_dir), "--pairs", str(pairs), "--penalties", "1,60", "--channel-weights", "1",
+                 "--ood-dir", str(tmp_path / "no_ood")]
+    reported = main(arguments)
+    assert (model_dir / "mtfix.json").read_text(encoding="utf-8") == before  # a measurement changes nothing
+    settings = main([*arguments, "--write"])
+    assert settings["lattice"] == reported["lattice"]  # the same pick (the tuning record also times it)
     stored = json.loads((model_dir / "mtfix.json").read_text(encoding="utf-8"))
     assert stored == settings
     assert stored["lattice"]["change_penalty"] == 1.0  # 60 keeps every input: no gain

@@ -9,8 +9,9 @@ training), ``(1 - ood_weight) * validation gain + ood_weight * ood gain``, subje
 over-correction (the share of words changed when clean validation sentences are the input). Without an
 ood set the objective is the validation gain alone. Weights the grid does not vary (the post-editing gate,
 the detector floor, ...) and the channel rates it does not vary are the model's own (``mtfix.json``); the
-model's phrase table is loaded when its post-editing rate is above 0. The chosen weights go into
-``mtfix.json`` of the model directory, with the scores that chose them.
+model's phrase table is loaded when its post-editing rate is above 0. With ``--write`` the chosen weights
+go into ``mtfix.json`` of the model directory, with the scores that chose them; without it the grid is only
+reported (a measurement must not change the bundled model).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--candidates-per-suspect-word", type=int, default=None,
                         help="the same for words the spin detector flags (not gridded)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--write", action="store_true",
+                        help="store the chosen weights in MODEL_DIR/mtfix.json (without it the grid is only reported)")
     args = parser.parse_args(argv)
 
     sources, targets, clean = load_validation(args.pairs, args.samples, args.seed)
@@ -180,9 +183,10 @@ def main(argv: list[str] | None = None) -> dict:
                                   "ood_sentences": len(ood[0]) if ood else 0, "ood_weight": args.ood_weight if ood else 0,
                                   "max_overcorrection": args.max_overcorrection,
                                   **{k: round(v, 3) for k, v in best_scores.items()}}
-    args.model_dir.mkdir(parents=True, exist_ok=True)
-    settings_path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-    print("chosen:", json.dumps(settings["lattice"]), json.dumps(settings["lattice_tuning"]))
+    if args.write:
+        args.model_dir.mkdir(parents=True, exist_ok=True)
+        settings_path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    print("chosen:" if args.write else "best (not stored; --write stores it):", json.dumps(settings["lattice"]), json.dumps(settings["lattice_tuning"]))
     return settings
 
 
