@@ -19,7 +19,7 @@ from typing import Callable, Hashable, NamedTuple
 import numpy as np
 
 from .guards import protected_tokens
-from .lexicon import PHRASE_SWAPS, Thesaurus
+from .lexicon import PHRASE_SWAPS, Thesaurus, plain_inverse
 from .morph import inflect, lemmas
 from .phrase_table import PhraseTable
 from .pivot import PivotParaphrases
@@ -212,6 +212,9 @@ class ChannelRates:
     # Rewrites of the post-editing phrase table (mtfix/phrase_table.py): machine-translation damage undone
     # ("the Thursday" -> "Thursday", "a conference of news" -> "a news conference"). 0: not offered.
     postedit: float = 0.0
+    # Plain originals of formal and wordy phrases (mtfix.lexicon.PLAIN_WORDS: "prior to" -> "before",
+    # "possess" -> "have"), which no spinner of ours writes. 0: not offered.
+    plain: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: dict) -> "ChannelRates":
@@ -251,7 +254,8 @@ class CandidateGenerator:
         self._postedit_options = lru_cache(maxsize=100_000)(self._postedit_options_uncached)
         self._phrase_inverse = _invert_phrase_swaps()
         # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
-        self._longest_swap = max(len(tokenize(variant)) for variant in self._phrase_inverse)
+        self._plain_inverse = plain_inverse() if self.rates.plain > 0 else {}
+        self._longest_swap = max(len(tokenize(variant)) for variant in [*self._phrase_inverse, *self._plain_inverse])
         # Caches are sized for a long job over varied news (memory stays under 1 GiB, see README "Speed"):
         # the per-token columns are what the lattice reads; the originals of a lower-cased word are kept a
         # short while, for the same word capitalised at a sentence start.
@@ -425,6 +429,7 @@ class CandidateGenerator:
         results = []
         lowered = [t.text.lower() for t in tokens]
         log_rate = math.log(self.rates.phrase)
+        log_plain_rate = math.log(self.rates.plain) if self.rates.plain > 0 else -math.inf
         tails = self.thesaurus.multiword_tails
         for i in range(len(tokens)):
             if tokens[i].text[:1].isupper() and self.thesaurus.lowercase_share(tokens[i].text) < 0.5:
@@ -433,10 +438,11 @@ class CandidateGenerator:
                 if j - 1 in protected:
                     break
                 observed = " ".join(lowered[i:j])
-                for original, share in self._phrase_inverse.get(observed, ()):
-                    words = tuple(original.split())
-                    words = (match_case(words[0], tokens[i].text),) + words[1:]
-                    results.append(Candidate(i, j, words, log_rate + math.log(share), "phrase"))
+                for inverse, rate in ((self._phrase_inverse, log_rate), (self._plain_inverse, log_plain_rate)):
+                    for original, share in inverse.get(observed, ()):
+                        words = tuple(original.split())
+                        words = (match_case(words[0], tokens[i].text),) + words[1:]
+                        results.append(Candidate(i, j, words, rate + math.log(share), "phrase"))
                 if 2 <= j - i <= self.max_phrase_tokens and observed.partition(" ")[2] in tails:
                     for original, logprob in self._multiword_originals(observed):
                         words = tuple(original.split())

@@ -112,6 +112,63 @@ PHRASE_SWAPS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Formal and wordy words and phrases -> the plain ones news copy uses, from plain-language writing guidance
+# (the US federal plain language guidelines' list of simple words and phrases, and the usual lists of
+# wordy phrases). Spinners and paraphrasing tools make plain copy formal; the candidate generator offers
+# these plain originals whatever spinner wrote the text (issue 16, "function-word and fixed-phrase
+# originals"). Our own Spinner never uses this table, so it is no copy of its statistics; and it holds no
+# swap of the seed article (a test checks it).
+PLAIN_WORDS: dict[str, tuple[str, ...]] = {
+    "a number of": ("some", "several"), "a large number of": ("many",), "the majority of": ("most",),
+    "accompany": ("go with",), "accomplish": ("do", "achieve"), "accordingly": ("so",),
+    "adjacent to": ("next to", "near"), "advantageous": ("helpful",), "anticipate": ("expect",),
+    "anticipated": ("expected",), "approximately": ("about",), "as a means of": ("to",),
+    "as a result of": ("because of",), "ascertain": ("find out", "learn"), "assist": ("help",),
+    "assisted": ("helped",), "assistance": ("help",), "at the present time": ("now",),
+    "at this point in time": ("now",), "attempt": ("try",), "attempted": ("tried",), "by means of": ("by", "with"),
+    "close proximity": ("near",), "in close proximity to": ("near",), "commence": ("begin", "start"),
+    "commenced": ("began", "started"), "comply with": ("follow",), "concerning": ("about", "on"),
+    "consequently": ("so",), "convene": ("meet",), "convened": ("met",), "currently": ("now",),
+    "deem": ("consider",), "deemed": ("considered",), "demonstrate": ("show",), "demonstrated": ("showed",),
+    "depart": ("leave",), "departed": ("left",), "desire": ("want",), "discontinue": ("stop",),
+    "discontinued": ("stopped",), "due to the fact that": ("because",), "during the period": ("during",),
+    "eliminate": ("end", "remove"), "eliminated": ("ended", "removed"), "employ": ("use",), "endeavor": ("try",),
+    "endeavour": ("try",), "ensure": ("make sure",), "expedite": ("speed up",), "expend": ("spend",),
+    "facilitate": ("help",), "facilitated": ("helped",), "failed to": ("did not",), "females": ("women",),
+    "finalize": ("complete", "finish"), "for the purpose of": ("for", "to"), "frequently": ("often",),
+    "has the ability to": ("can",), "have the ability to": ("can",), "is able to": ("can",), "are able to": ("can",),
+    "identical": ("same",), "immediately": ("at once",), "implement": ("carry out",),
+    "implemented": ("carried out",), "in a timely manner": ("on time", "promptly"), "in accordance with": ("under",),
+    "in an effort to": ("to",), "in excess of": ("more than",), "in lieu of": ("instead of",),
+    "in order that": ("so",), "in regard to": ("about",), "with regard to": ("about",), "with reference to": ("about",),
+    "in relation to": ("about",), "in the event that": ("if",), "in the event of": ("if",),
+    "in the near future": ("soon",), "in the vicinity of": ("near",), "in spite of the fact that": ("although",),
+    "inception": ("start",), "initial": ("first",), "initially": ("first",), "initiate": ("start", "begin"),
+    "initiated": ("started", "began"), "locate": ("find",), "located": ("found",), "magnitude": ("size",),
+    "methodology": ("method",), "modify": ("change",), "modified": ("changed",), "necessitate": ("need",),
+    "notify": ("tell",), "notified": ("told",), "objective": ("goal", "aim"), "obtain": ("get",),
+    "obtained": ("got",), "on a daily basis": ("daily",), "on a regular basis": ("regularly",),
+    "participate": ("take part",), "participated": ("took part",), "perform": ("do",), "performed": ("did",),
+    "permit": ("let", "allow"), "pertaining to": ("about", "on"), "portion": ("part",), "possess": ("have", "own"),
+    "possesses": ("has", "owns"), "possessed": ("had", "owned"), "previously": ("before", "earlier"),
+    "prior to": ("before",), "procure": ("buy", "get"), "purchase": ("buy",), "purchased": ("bought",),
+    "pursuant to": ("under",), "regarding": ("about", "on"), "relocate": ("move",), "relocated": ("moved",),
+    "remainder": ("rest",), "remuneration": ("pay",), "request": ("ask",), "requested": ("asked",),
+    "reside": ("live",), "resided": ("lived",), "retain": ("keep",), "retained": ("kept",), "solicit": ("ask for",),
+    "subsequent to": ("after",), "subsequently": ("later", "then"), "sufficient": ("enough",),
+    "terminate": ("end",), "terminated": ("ended",), "therefore": ("so",), "transmit": ("send",),
+    "until such time as": ("until",), "utilize": ("use",), "utilized": ("used",), "utilizes": ("uses",),
+    "utilise": ("use",), "utilised": ("used",), "utilization": ("use",), "with the exception of": ("except",),
+    "witnessed": ("saw",),
+}
+
+
+def plain_inverse() -> dict[str, list[tuple[str, float]]]:
+    """Formal or wordy phrase -> [(plain original, its share of the phrase's plain options)], from
+    :data:`PLAIN_WORDS`."""
+    return {formal: [(plain, 1.0 / len(plains)) for plain in plains] for formal, plains in PLAIN_WORDS.items()}
+
+
 @dataclass(frozen=True)
 class LexiconTables:
     """The raw contents of a compiled data file, with the vocabulary index built once."""

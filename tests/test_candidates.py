@@ -200,3 +200,17 @@ def test_pivot_paraphrases_offer_originals_the_thesaurus_lacks():
 
     assert "fire" not in originals(ChannelRates())
     assert "fire" in originals(ChannelRates(pivot=0.05))
+
+
+def test_plain_originals_of_formal_phrases_are_offered_only_at_their_rate():
+    import math
+
+    from mtfix.candidates import CandidateGenerator, ChannelRates
+
+    sentence = "Prior to the vote, officials possess the power to act."
+    plain = [c for c in CandidateGenerator(rates=ChannelRates(plain=0.2)).candidates(sentence)[1] if c.kind == "phrase"]
+    assert (0, 2, ("Before",)) in [(c.start, c.end, c.words) for c in plain]
+    channel = {c.words: c.channel for c in plain if c.start == 6}
+    assert math.isclose(channel[("have",)], math.log(0.2) + math.log(0.5))
+    default = CandidateGenerator().candidates(sentence)[1]
+    assert ("Before",) not in [c.words for c in default if (c.start, c.end) == (0, 2)]

@@ -91,6 +91,24 @@ def test_phrase_table_holds_the_specified_swaps_and_inverts():
     assert all(original not in inverse.get(original, ()) for original in PHRASE_SWAPS)
 
 
+def test_the_plain_words_hold_no_seed_swap_and_invert():
+    from mtfix.lexicon import PLAIN_WORDS, plain_inverse
+    from mtfix.morph import lemmas
+
+    def forms(phrase: str) -> set[str]:
+        if " " in phrase:
+            return {phrase}
+        return {phrase} | {lemma for lemma, _ in lemmas(phrase)}
+
+    for formal, plains in PLAIN_WORDS.items():
+        assert plains and formal not in plains and formal == formal.lower()
+        for original, spun in SEED_SWAPS:
+            assert not (spun in forms(formal) and any(original in forms(plain) for plain in plains)), (formal, spun)
+    inverse = plain_inverse()
+    assert inverse["prior to"] == [("before", 1.0)]
+    assert inverse["possess"] == [("have", 0.5), ("own", 0.5)]
+
+
 @pytest.mark.parametrize(
     "lemma,tag,form",
     [

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mtfix.candidates import FUNCTION_WORDS as GENERATOR_FUNCTION_WORDS
-from mtfix.candidates import CandidateGenerator
+from mtfix.candidates import CandidateGenerator, ChannelRates
 from mtfix.lexicon import FUNCTION_WORDS as LEXICON_FUNCTION_WORDS
 from mtfix.morph import ADJ, ADV, NOUN, VERB, inflect, lemmas
 from mtfix.pivot import ANY_POS, PivotParaphrases
@@ -137,8 +137,9 @@ def merged(*parts: Options) -> Options:
 
 
 def measure(pairs: list[tuple[str, str]], generator: CandidateGenerator, pivot: PivotParaphrases,
-            max_words: int) -> dict:
-    """Coverage counts per span kind and source, and candidates per word."""
+            max_words: int, plain_generator: CandidateGenerator | None = None) -> dict:
+    """Coverage counts per span kind and source, and candidates per word. ``plain_generator``: the generator
+    with the plain originals of formal phrases on (``ChannelRates.plain``), a column of its own."""
     hits: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     skipped = words = generator_count = pivot_count = pivot_new = 0
     for spun, ref in pairs:
@@ -148,8 +149,9 @@ def measure(pairs: list[tuple[str, str]], generator: CandidateGenerator, pivot: 
         keep = keep_options(tokens)
         generated = generator_options(generator, spun, tokens)
         pivoted = pivot_options(pivot, spun, tokens, max_words)
-        sources = {"generator": merged(keep, generated), "pivot": merged(keep, pivoted),
-                   "union": merged(keep, generated, pivoted)}
+        plain = generator_options(plain_generator, spun, tokens) if plain_generator else {}
+        sources = {"generator": merged(keep, generated), "plain": merged(keep, generated, plain),
+                   "pivot": merged(keep, pivoted), "union": merged(keep, generated, plain, pivoted)}
         for span in spans:
             for kind in (span.kind, "all"):
                 hits[kind]["spans"] += 1
@@ -172,13 +174,13 @@ def measure(pairs: list[tuple[str, str]], generator: CandidateGenerator, pivot: 
 def markdown(name: str, result: dict) -> str:
     lines = [f"**{name}** ({result['hits']['all']['spans']} replaced spans of at most the given length; "
              f"{result['skipped']} longer changes, insertions and deletions left out)", "",
-             "| spans | n | generator | pivot alone | union |", "|---|---:|---:|---:|---:|"]
+             "| spans | n | generator | + plain words | pivot alone | union |", "|---|---:|---:|---:|---:|---:|"]
     for kind in ("all", "content word", "function word", "multiword"):
         row = result["hits"].get(kind)
         if not row:
             continue
         n = row["spans"]
-        lines.append(f"| {kind} | {n} | " + " | ".join(f"{100 * row[s] / n:.1f}%" for s in ("generator", "pivot", "union")) + " |")
+        lines.append(f"| {kind} | {n} | " + " | ".join(f"{100 * row[s] / n:.1f}%" for s in ("generator", "plain", "pivot", "union")) + " |")
     lines.append("")
     lines.append(f"Single-word candidates per word token: generator {result['generator_per_word']:.2f}, "
                  f"pivot {result['pivot_per_word']:.2f}, of which not already from the generator "
@@ -217,7 +219,8 @@ def main(argv: list[str] | None = None) -> None:
         name, pairs = f"{args.pairs} test, {args.sample} sampled (seed {args.seed})", read_pairs(args.pairs, args.sample, args.seed)
     else:
         name, pairs = str(args.ood_dev), read_ood_dev(args.ood_dev)
-    result = measure(pairs, CandidateGenerator(), PivotParaphrases.load(args.pivot), args.max_words)
+    result = measure(pairs, CandidateGenerator(), PivotParaphrases.load(args.pivot), args.max_words,
+                     CandidateGenerator(rates=ChannelRates(plain=1.0)))
     print(markdown(name, result))
     print(f"\n({len(pairs)} sentence pairs in {time.perf_counter() - started:.1f}s)")
 
