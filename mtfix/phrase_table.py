@@ -98,8 +98,9 @@ class _Blocks:
     included. A phrase's rewrites are parsed on each lookup; the candidate generator caches what it asks.
     """
 
-    def __init__(self, phrases: list[str], counts: np.ndarray, rewrites: bytes):
-        self.phrases = "".join(p + "\n" for p in phrases).encode("utf-8")
+    def __init__(self, phrases: list[str], phrase_block: bytes, counts: np.ndarray, rewrites: bytes):
+        """``phrase_block``: ``phrases`` as the file holds them, each line ending in a newline."""
+        self.phrases = phrase_block
         self.phrase_starts = _line_starts(self.phrases)  # byte offsets; the last is the end
         self._index_hashes(phrases)
         self.first_line = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))  # of each phrase's rewrites
@@ -179,7 +180,7 @@ def _read_blocks(path: Path, data: bytes) -> _Blocks:
                         f"{lines} rewrites")
     if rewrites.count(b"\t") != 5 * lines or (rewrites and not rewrites.endswith(b"\n")) or b"\n\t" in b"\n" + rewrites:
         raise malformed("a rewrite line without its 6 tab-separated fields")
-    blocks = _Blocks(phrases, counts, rewrites)
+    blocks = _Blocks(phrases, phrase_block + b"\n" if phrase_block else b"", counts, rewrites)
     repeated = blocks.repeated_phrase()
     if repeated is not None:
         raise malformed(f"an empty or repeated garbled phrase: {repeated!r}")
@@ -197,7 +198,8 @@ def _read_pair_lines(path: Path, text: str) -> _Blocks:
             raise ValueError(f"{path}: not a phrase table line (7 tab-separated fields): {line[:80]!r}")
         by_garbled.setdefault(line[:tab], []).append(line[tab + 1:] + "\n")
     phrases = sorted(by_garbled)
-    return _Blocks(phrases, np.array([len(by_garbled[p]) for p in phrases], dtype=np.int64),
+    return _Blocks(phrases, "".join(p + "\n" for p in phrases).encode("utf-8"),
+                   np.array([len(by_garbled[p]) for p in phrases], dtype=np.int64),
                    "".join(line for p in phrases for line in by_garbled[p]).encode("utf-8"))
 
 
