@@ -192,13 +192,26 @@ def write_output(text: str, path: str | None) -> None:
 
 # -- the parser ------------------------------------------------------------------------------------
 
+def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The cores this process may use: those it may run on, capped by a container's CPU quota (cgroup v2),
+    which the affinity mask does not show (a container limited to 2 cores of a 64-core host sees 64)."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = open(cgroup_cpu_max, encoding="ascii").read().split()
+        if quota != "max":
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):  # no cgroup v2, or a file we do not understand: the affinity mask alone
+        pass
+    return cores
+
+
 def _workers(value: str) -> int:
     """A --workers value: a positive count, or "auto": one per usable core (at most 8) on Linux, where
     forking a process that holds numpy is routine, and one elsewhere."""
     if value == "auto":
         if not sys.platform.startswith("linux"):
             return 1
-        return max(1, min(len(os.sched_getaffinity(0)), 8))
+        return max(1, min(usable_cores(), 8))
     try:
         count = int(value)
     except ValueError:
@@ -375,6 +388,18 @@ class _Terminated(BaseException):  # like KeyboardInterrupt: no `except Exceptio
 
 def _raise_terminated(signum, frame) -> None:
     raise _Terminated
+
+
+def _forked_children_die_on_sigterm() -> None:
+    """A forked child (a worker of ours or of ``datasets.map``) takes the default action on SIGTERM, not
+    this handler: its pool sends SIGTERM to close it, and a Python handler in a child whose main thread
+    waits on a lock may never run (see :func:`mtfix.repairer._start_worker`)."""
+    if signal.getsignal(signal.SIGTERM) is _raise_terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked_children_die_on_sigterm)
 
 
 def main(argv: list[str] | None = None) -> int:

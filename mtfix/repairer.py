@@ -351,11 +351,17 @@ def _start_worker() -> None:
 
     Interrupts are the parent's to handle (Ctrl-C reaches the whole process group; the parent stops the
     pool), and a worker ends with its parent: killed parents used to leave workers printing tracebacks of
-    a broken pipe."""
+    a broken pipe.
+
+    SIGTERM, which the pool sends its workers when it closes, ends a worker at once, whatever handler the
+    parent had (``mtfix repair`` has one; a user's program may too). A Python handler runs only on a
+    worker's main thread: when the signal reached one of its other threads (BLAS, tokenizer) while the main
+    thread waited on the pool's queue lock, the worker never woke and the pool's close waited forever."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)

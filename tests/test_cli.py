@@ -74,6 +74,20 @@ def test_workers_option_takes_a_count_or_auto():
             parser.parse_args(["repair", "--workers", wrong])
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_getaffinity"), reason="needs os.sched_getaffinity")
+@pytest.mark.parametrize("cpu_max, expected", [("max 100000", None), ("200000 100000", 2), ("150000 100000", 2),
+                                               ("50000 100000", 1), ("junk", None)])
+def test_usable_cores_follow_a_containers_cpu_quota(tmp_path, cpu_max, expected):
+    import os
+
+    from mtfix.cli import usable_cores
+
+    affinity = len(os.sched_getaffinity(0))
+    (tmp_path / "cpu.max").write_text(cpu_max + "\n", encoding="ascii")
+    assert usable_cores(str(tmp_path / "cpu.max")) == (affinity if expected is None else min(affinity, expected))
+    assert usable_cores(str(tmp_path / "missing")) == affinity
+
+
 # ---------------------------------------------------------------------------------------------
 # Streaming: `mtfix repair` works in chunks of paragraphs and writes the same text as a whole-file run
 
@@ -191,6 +205,29 @@ def test_quote_and_number_policies_reach_the_repairer(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
         main(["repair", str(source), "--quotes", "sometimes"])
     assert exit.value.code == 2
+
+
+def _sigterm_is_default() -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "register_at_fork"), reason="needs os.register_at_fork")
+def test_forked_children_of_the_command_do_not_inherit_its_sigterm_handler():
+    """Pools that are not ours (``datasets.map(num_proc=...)``) close their workers with SIGTERM too."""
+    import multiprocessing
+    import signal
+
+    import mtfix.cli
+
+    previous = signal.signal(signal.SIGTERM, mtfix.cli._raise_terminated)
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.apply(_sigterm_is_default)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert signal.getsignal(signal.SIGTERM) is previous
 
 
 def test_a_terminated_repair_leaves_no_file_and_no_traceback(tmp_path):

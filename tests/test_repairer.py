@@ -173,6 +173,64 @@ def test_forked_workers_run_one_blas_thread_each_and_leave_interrupts_to_their_p
         assert death_signal == signal.SIGTERM  # a worker ends with its parent, silently
 
 
+class _Stop(BaseException):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop
+
+
+def _start_worker_whose_main_thread_never_sees_sigterm() -> None:
+    """The worst case of a busy worker: SIGTERM can only reach a thread other than the main one."""
+    import signal
+    import threading
+    import time
+
+    from mtfix.repairer import _start_worker
+
+    _start_worker()
+    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_closing_the_pool_ends_workers_whatever_sigterm_handler_the_parent_has():
+    """The pool closes its workers with SIGTERM. A Python handler inherited from the parent (``mtfix repair``
+    has one) runs only on a worker's main thread, so a worker whose signal went to another thread hung the
+    pool's close forever (CI timed out on it)."""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        pool = multiprocessing.get_context("fork").Pool(2, initializer=_start_worker_whose_main_thread_never_sees_sigterm)
+        pids = {pool.apply(_pid) for _ in range(4)}
+        for _ in range(2):
+            pool.apply_async(time.sleep, (3600,))  # busy workers, as in the middle of a long repair
+        time.sleep(1)
+        closing = threading.Thread(target=pool.terminate, daemon=True)
+        closing.start()
+        closing.join(timeout=30)
+        hung = closing.is_alive()
+        if hung:
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            closing.join(timeout=60)
+        assert not hung, "the pool's workers ignored SIGTERM"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_pieces_of_many_texts_match_fitting_each_sentence_alone(tiny_repairer):
     """Token counts come from one tokenizer call for all sentences; the pieces are those of fitting each
     sentence to the window on its own (long ones split at clauses, junk skipped)."""
