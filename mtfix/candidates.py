@@ -14,16 +14,20 @@ import math
 import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Callable, Hashable, NamedTuple
+from typing import TYPE_CHECKING, Callable, Hashable, NamedTuple
 
 import numpy as np
 
+from .collocations import Collocations
 from .guards import protected_tokens
 from .lexicon import PHRASE_SWAPS, Thesaurus, plain_inverse
 from .morph import inflect, lemmas
 from .phrase_table import PhraseTable
 from .pivot import PivotParaphrases
 from .text import Token, is_word, tokenize
+
+if TYPE_CHECKING:
+    from .lm import NgramLM
 
 # Function words take candidates only from the phrase-swap table: the thesaurus lists for them
 # ("the", "a", "of") are noise that no spinner uses.
@@ -83,7 +87,7 @@ class Candidate(NamedTuple):
         return Candidate(self.start, self.end, self.words, self.channel, self.kind, value, self.spun, self.choice)
 
 
-KINDS = ("keep", "synonym", "phrase", "damage", "postedit")  # CandidateColumns.kind codes
+KINDS = ("keep", "synonym", "phrase", "damage", "postedit", "collocation")  # CandidateColumns.kind codes
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 KEEP, POSTEDIT = _KIND_CODE["keep"], _KIND_CODE["postedit"]
 # Distinct output word tuples remembered before CandidateWords starts over (about 200 bytes each).
@@ -215,6 +219,9 @@ class ChannelRates:
     # Plain originals of formal and wordy phrases (mtfix.lexicon.PLAIN_WORDS: "prior to" -> "before",
     # "possess" -> "have"), which no spinner of ours writes. 0: not offered.
     plain: float = 0.0
+    # Per changed word of a broken news collocation restored whole (mtfix/collocations.py: "commentary submit"
+    # -> "observation post"), in place of the synonym channel of each word. 0: not offered.
+    collocation: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: dict) -> "ChannelRates":
@@ -241,6 +248,7 @@ class CandidateGenerator:
         spell_out_numbers: bool = False,  # offer "three" for "3" where wire style wants a word
         phrase_table: PhraseTable | None = None,  # post-editing rewrites, offered when rates.postedit > 0
         max_postedit_options: int = 8,  # rewrites offered per garbled phrase, most probable first
+        language_model: "NgramLM | None" = None,  # its bigrams find broken collocations, when rates.collocation > 0
     ):
         self.thesaurus = thesaurus or Thesaurus.load()
         self.rates = rates or ChannelRates()
@@ -251,6 +259,8 @@ class CandidateGenerator:
         self.spell_out_numbers = spell_out_numbers
         self.phrase_table = phrase_table if self.rates.postedit > 0 else None
         self.max_postedit_options = max_postedit_options
+        self.collocations = (Collocations(language_model, related=self._related_words)
+                             if language_model is not None and self.rates.collocation > 0 else None)
         self._postedit_options = lru_cache(maxsize=100_000)(self._postedit_options_uncached)
         self._phrase_inverse = _invert_phrase_swaps()
         # The swap table has longer variants ("due to the fact that") than thesaurus phrases need.
@@ -299,6 +309,7 @@ class CandidateGenerator:
                 numbers.append(token_numbers[:limit])
                 channels.append(token_channels[:limit])
         extras = (self._phrase_candidates(tokens, protected) + self._damage_candidates(sentence, tokens, protected)
+                  + self._collocation_candidates(tokens, protected, suspects, unsuspected)
                   + (self._postedit_candidates(tokens) if postedit else []))
         # A phrase's words are written joined by one space: over any other gap (a tab, a line break, two
         # spaces) the edit would swallow layout. Damage fixes join on purpose ("Syria s" -> "Syria's").
@@ -420,6 +431,52 @@ class CandidateGenerator:
                         scored[original] = score
         ranked = sorted(scored.items(), key=lambda kv: kv[1] + self._prior(kv[0]), reverse=True)
         return tuple(ranked[: self.max_candidates_suspect])  # sliced per token by columns()
+
+    def _related_words(self, observed: str) -> list[str]:
+        """The single-word originals of an observed lower-case word, all of them (not the per-token cut)."""
+        return [original for original, _ in self._word_originals(observed)]
+
+    def _collocation_candidates(self, tokens: list[Token], protected: set[int], suspects: frozenset[int],
+                                unsuspected: frozenset[int]) -> list[Candidate]:
+        """Restorations of broken two-word collocations (:class:`mtfix.collocations.Collocations`), each changed
+        word at log(rates.collocation); a restoration that keeps one of the two words changes only the other.
+
+        With a spin detector, a word changes only where the detector suspects it (``suspects``), or where it
+        does not clear it (``unsuspected``) and the observed word is built from its restoration ("fireplace"
+        -> "fire": a compound reads fluently enough for the detector to pass it). The LM's bigrams are pruned,
+        so rare clean pairs ("golf ball", "dump stocks", "body fat") look as broken to it as spun ones, and a
+        related pair it knows is always at hand ("golf club", "dump trucks", "school choice"): on 4,000 clean
+        test sentences, letting every word the detector does not clear change cost 0.05 more words in 100
+        for +0.1 BLEU on ood_dev."""
+        if self.collocations is None:
+            return []
+        log_rate = math.log(self.rates.collocation)
+        detector = bool(suspects or unsuspected)
+        results = []
+        for i in range(len(tokens) - 1):
+            pair = tokens[i:i + 2]
+            if (i in protected or i + 1 in protected or {i, i + 1} <= unsuspected
+                    or not all(self._may_restore(t.text) for t in pair)):
+                continue
+            observed = [t.text.lower() for t in pair]
+            for first, second, _ in self.collocations.restorations(*observed):
+                words = (first, second)
+                if any(w in FUNCTION_WORDS or w in NUMBER_WORDS for w in words):
+                    continue
+                changed = [k for k in range(2) if words[k] != observed[k]]
+                if detector and not all(i + k in suspects or (i + k not in unsuspected and words[k] in
+                                                              self.collocations.parts(observed[k])) for k in changed):
+                    continue
+                start, end = i + changed[0], i + changed[-1] + 1
+                restored = tuple(match_case(words[k], pair[k].text) for k in range(changed[0], changed[-1] + 1))
+                results.append(Candidate(start, end, restored, log_rate * len(changed), "collocation"))
+        return results
+
+    def _may_restore(self, text: str) -> bool:
+        """A word a collocation may start from: a content word, not a name or a number."""
+        lower = text.lower()
+        return (lower.isalpha() and lower not in FUNCTION_WORDS and lower not in NUMBER_WORDS
+                and not (text[:1].isupper() and self.thesaurus.lowercase_share(text) < 0.5))
 
     def _log_prior(self, word: str) -> float:
         """log corpus count: the unigram prior up to a constant, which ranking does not need."""

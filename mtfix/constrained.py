@@ -51,7 +51,8 @@ class LatticeBackend:
         self.thesaurus = thesaurus or Thesaurus.load()
         generator = CandidateGenerator(self.thesaurus, rates, max_candidates=weights.candidates_per_word,
                                        max_candidates_suspect=weights.candidates_per_suspect_word,
-                                       spell_out_numbers=restore_number_words, phrase_table=phrase_table)
+                                       spell_out_numbers=restore_number_words, phrase_table=phrase_table,
+                                       language_model=lm)
         self.decoder = LatticeDecoder(lm, generator, weights, vectors, detector)
 
     @classmethod

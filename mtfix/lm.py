@@ -286,6 +286,15 @@ class NgramLM:
         backoff = self._backoff[n - 1] if n < self.order else None
         return unpack_keys(self._keys[n - 1], n), self._logprob[n - 1], backoff
 
+    def stored_keys(self, n: int) -> np.ndarray:
+        """The sorted uint64 keys of the stored n-grams of order n (first word in the highest bits; for
+        unigrams the word ids, padding ids included)."""
+        return self._keys[n - 1]
+
+    def stored_logprobs(self, n: int) -> np.ndarray:
+        """ln P(last word | the others) of each n-gram of :meth:`stored_keys`, in the same order."""
+        return self._logprob[n - 1]
+
     def ngram_counts(self) -> list[int]:
         """How many n-grams are stored per order (unigrams = vocabulary size)."""
         return [self.vocab_size] + [len(self._keys[n - 1]) for n in range(2, self.order + 1)]

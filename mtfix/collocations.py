@@ -1,0 +1,95 @@
+"""Broken news collocations and the collocations they were.
+
+A spinner swaps the words of a fixed news phrase one by one, and the phrase falls apart: "observation post"
+becomes "commentary submit", "war monitor" "struggle reveal", "rocket fire" "rocket fireplace". Each swapped
+word has its original somewhere in a long list of related words (ranked 15th and 20th of the thesaurus's
+originals for "commentary" and "submit"), too far down for a per-word channel to pay for two swaps. The pair
+says more than its words: the observed bigram is one the news language model finds unlikely, and one pair of
+related words forms a bigram it knows well. :class:`Collocations` finds those pairs, so the lattice can offer
+them as one candidate whose channel does not depend on our spinner's synonym lists (issue 16's
+"collocation-driven phrase candidates").
+
+Related words come from the caller (the thesaurus's originals of each observed word, in either direction of
+its lists), plus the words an observed word is built from ("fireplace" holds "fire"): general knowledge of
+words, never a list of spun phrases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from .lm import ID_BITS, UNK_ID, NgramLM
+from .text import lm_form
+
+MIN_PART = 3  # letters of the shortest word an observed word may be built from ("fire" in "fireplace")
+
+
+class Collocations:
+    """Bigrams of the news LM that restore an unlikely observed bigram.
+
+    ``related``: the words an observed (lower-case) word may have replaced, best first;
+    ``max_observed``: only an observed bigram with ln P(second | first) at or below this is looked at (a
+    clean bigram the LM knows is left alone); ``margin``: a restoration's stored ln P(second | first) must
+    beat the observed one by at least this much; ``min_association``: and its words must go together:
+    ln P(second | first) - ln P(second) at least this (pointwise mutual information, so that "report say",
+    two frequent words, is no collocation, and "observation post" is); ``max_restorations``: the best ones
+    kept per bigram.
+    """
+
+    def __init__(self, lm: NgramLM, related: Callable[[str], Sequence[str]], max_observed: float = -7.0,
+                 margin: float = 6.0, min_association: float = 4.0, max_restorations: int = 8):
+        if lm.order < 2:
+            raise ValueError("collocations need a language model of order 2 or more")
+        self.lm = lm
+        self.related = related
+        self.max_observed = max_observed
+        self.margin = margin
+        self.min_association = min_association
+        self.max_restorations = max_restorations
+        self._bigram_keys = lm.stored_keys(2)
+        self._bigram_logprobs = lm.stored_logprobs(2)
+        self._unigram_logprobs = lm.stored_logprobs(1)
+        # Per instance, not on the class: a class-level cache would keep every LM it has seen alive.
+        self.restorations = lru_cache(maxsize=50_000)(self._restorations)
+        self.parts = lru_cache(maxsize=50_000)(self._parts)
+
+    def _restorations(self, first: str, second: str) -> tuple[tuple[str, str, float], ...]:
+        """(first', second', ln P(second' | first')) of the stored bigrams over ``first`` or a word related
+        to it and ``second`` or a word related to it (or a word either is built from), best first, when the
+        observed bigram (lower-case words) is unlikely; the observed pair itself is never one."""
+        observed = float(self.lm.token_logprobs([lm_form(first), lm_form(second)], bos=False, eos=False)[1])
+        if observed > self.max_observed:
+            return ()
+        firsts = _distinct([first, *self.related(first), *self.parts(first)])
+        seconds = _distinct([second, *self.related(second), *self.parts(second)])
+        first_ids = self.lm.ids([lm_form(w) for w in firsts]).astype(np.uint64)
+        second_ids = self.lm.ids([lm_form(w) for w in seconds]).astype(np.uint64)
+        keys = ((first_ids[:, None] << np.uint64(ID_BITS)) | second_ids[None, :]).ravel()
+        position = np.minimum(np.searchsorted(self._bigram_keys, keys), len(self._bigram_keys) - 1)
+        found = self._bigram_keys[position] == keys
+        logprob = np.where(found, self._bigram_logprobs[position], -np.inf)
+        known = ((first_ids[:, None] != UNK_ID) & (second_ids[None, :] != UNK_ID)).ravel()
+        association = logprob - np.tile(self._unigram_logprobs[second_ids.astype(np.int64)], len(firsts))
+        good = np.flatnonzero(known & (logprob >= observed + self.margin) & (association >= self.min_association))
+        good = good[good != 0]  # row 0, column 0: the observed pair
+        good = good[np.argsort(-logprob[good], kind="stable")][: self.max_restorations]
+        width = len(seconds)
+        return tuple((firsts[k // width], seconds[k % width], float(logprob[k])) for k in good.tolist())
+
+    def _parts(self, word: str) -> tuple[str, ...]:
+        """The two known words, of at least MIN_PART letters each, that ``word`` is made of, where it is a
+        compound: "fireplace" -> ("fire", "place"). A spinner's synonym for a word is often a compound of it."""
+        lower = word.lower()
+        parts: list[str] = []
+        for k in range(MIN_PART, len(lower) - MIN_PART + 1):
+            head, tail = lower[:k], lower[k:]
+            if all(self.lm.ids([piece])[0] != UNK_ID for piece in (head, tail)):
+                parts += [head, tail]
+        return tuple(dict.fromkeys(parts))
+
+
+def _distinct(words: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(w for w in words if w and " " not in w))
