@@ -26,6 +26,7 @@ import hashlib
 import itertools
 import random
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,12 +215,14 @@ class Spinner:
         rates: SpinRates | None = None,
         seed: int = 0,
         morphology: Morphology | None = None,
+        phrase_swaps: Mapping[str, Sequence[str]] | None = None,  # default: PHRASE_SWAPS
     ) -> None:
         self.thesaurus = thesaurus if thesaurus is not None else Thesaurus.load()
         self.rates = rates if rates is not None else SpinRates()
         self.seed = seed
         self.morphology = morphology if morphology is not None else default_morphology()
-        self._phrases = _phrase_index()
+        self.phrase_swaps = phrase_swaps if phrase_swaps is not None else PHRASE_SWAPS
+        self._phrases = _phrase_index(self.phrase_swaps)
         self._table = _swap_table(self.thesaurus, self.morphology)
 
     # -- public -------------------------------------------------------------------------------------
@@ -253,7 +256,7 @@ class Spinner:
         key, n = match
         if t.rng.random() >= self.rates.phrase * PHRASE_RATE_SCALE.get(key, 1.0):
             return n, None
-        variant = t.rng.choice(PHRASE_SWAPS[key])
+        variant = t.rng.choice(self.phrase_swaps[key])
         after = self._cased(variant, t.tokens[i], i in t.starts, t.rng)
         return n, _Edit(t.tokens[i].start, t.tokens[i + n - 1].end, after, "phrase")
 
@@ -349,10 +352,10 @@ class Spinner:
         return replacement[:1].upper() + replacement[1:]
 
 
-def _phrase_index() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+def _phrase_index(phrase_swaps: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """Phrase-table keys by first word, longest first."""
     index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    for key in PHRASE_SWAPS:
+    for key in phrase_swaps:
         key_tokens = tuple(words(key))
         index.setdefault(key_tokens[0], []).append((key, key_tokens))
     for entries in index.values():

@@ -4,7 +4,8 @@
 # wall-clock budget (--max_train_minutes), then pack the results into $OUT in pieces under 16 MB.
 # JOB=pretraining instead compares denoising pre-training (training/denoise.py) with none at equal compute;
 # JOB=originals trains the detector with its original-word head (train_detector.py --original_words); JOB may
-# name several ("originals pretraining"), which then share the GPU.
+# name several ("originals pretraining"), which then share the GPU. JOB=families trains a detector without each spinner
+# family and one with all (training/spinner_families.py; its pairs in FAMILIES_DIR) and scores each on every family.
 #
 #   bash training/gpu_run.sh            # on the GPU machine, from the repository root
 #
@@ -18,6 +19,7 @@ MINUTES=${MINUTES:-6}
 PYTHON=${PYTHON:-python3}
 PAIRS_DIR=${PAIRS_DIR:-.devjob}
 WHEELS_DIR=${WHEELS_DIR:-.whl}
+FAMILIES_DIR=${FAMILIES_DIR:-.devjob_families}  # JOB=families: python -m training.spinner_families build --out ...
 OUT=${OUT:-gpu_out}
 WORK=${WORK:-/tmp/mtfix_gpu}
 EVAL_STEPS=${EVAL_STEPS:-2000}
@@ -47,9 +49,11 @@ print("torch", torch.__version__, "transformers", transformers.__version__, "dat
       "cuda", torch.cuda.is_available() and torch.cuda.get_device_name())
 EOF
 
-"$PYTHON" -c "from training.export_pairs import unpack; print('unpacked', unpack('$PAIRS_DIR', '$WORK/pairs'))"
-# One process builds the datasets cache first, so the four runs do not race to build it.
-"$PYTHON" -c "from training.train import read_pairs; print(read_pairs('$WORK/pairs'))"
+if [ -d "$PAIRS_DIR" ]; then  # JOB=families brings its own pairs
+  "$PYTHON" -c "from training.export_pairs import unpack; print('unpacked', unpack('$PAIRS_DIR', '$WORK/pairs'))"
+  # One process builds the datasets cache first, so the four runs do not race to build it.
+  "$PYTHON" -c "from training.train import read_pairs; print(read_pairs('$WORK/pairs'))"
+fi
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv 2>/dev/null
 
 GPU_FLAGS=""
@@ -60,7 +64,7 @@ common="--preprocessing_num_workers 4 --dataloader_num_workers 2 --save_total_li
 detector() {  # name hidden learning_rate [extra train_detector.py arguments]
   local name=$1 hidden=$2 lr=$3
   shift 3
-  timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train_detector --dataset_dir "$WORK/pairs" --tokenizer_dir mtfix/models/default \
+  timeout "$RUN_LIMIT_S" "$PYTHON" -m training.train_detector --dataset_dir "${DATASET:-$WORK/pairs}" --tokenizer_dir mtfix/models/default \
     --output_dir "$WORK/runs/$name" --hidden_size "$hidden" --heads 4 --layers 4 --learning_rate "$lr" --warmup_steps 500 \
     --eval_steps "$EVAL_STEPS" --save_steps "$EVAL_STEPS" --max_eval_samples 4000 --max_train_minutes "${RUN_MINUTES:-$MINUTES}" \
     $common "$@" > "$WORK/runs/$name.log" 2>&1
@@ -107,6 +111,15 @@ for job in ${JOB:-models}; do
         seq2seq denoise 2e-3 "$WORK/denoise"
         WARMUP=100 seq2seq pretrained_finetune 2e-3 "$WORK/pairs" --init_from "$WORK/runs/denoise/model" ) & pids+=($!)
       ;;
+    families)  # the leave-one-family-out table (training/spinner_families.py): a detector without each family, one with all
+      "$PYTHON" -m training.spinner_families mix "$FAMILIES_DIR" "$WORK/lofo" > "$WORK/runs/lofo_mix.log" 2>&1 || exit 4
+      for held in $("$PYTHON" -c "from training.spinner_families import FAMILIES; print(*FAMILIES)") all; do
+        name=$([ "$held" = all ] && echo all || echo "without_$held")
+        runs="$runs $name"
+        # each run's datasets cache is its own folder's, so the runs do not race for one
+        DATASET="$WORK/lofo/$name" detector "$name" 128 1e-3 & pids+=($!)
+      done
+      ;;
     *) echo "unknown JOB $job"; exit 2 ;;
   esac
 done
@@ -127,5 +140,11 @@ for run in $runs; do
   cp "$run"/test_predictions.txt "pack/$run/" 2>/dev/null
   tail -5 "$run.log"
 done
+if [[ " ${JOB:-models} " == *" families "* ]]; then  # each detector on each family's test pairs
+  score_runs=()
+  for run in $runs; do [ -d "$run/model" ] && score_runs+=("$run=$WORK/runs/$run/model"); done
+  (cd "$OLDPWD" && "$PYTHON" -m training.spinner_families score "$FAMILIES_DIR" "${score_runs[@]}" \
+    --json "$WORK/runs/pack/lofo_scores.json")
+fi
 tar -cf - -C pack . | split -b 15000000 - "$OUT/results.tar.part-"
 ls -la "$OUT"
