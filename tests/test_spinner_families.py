@@ -119,7 +119,7 @@ def _constant_detector(directory, spun: bool):
 
     tokenizer = AutoTokenizer.from_pretrained("mtfix/models/default")
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, num_labels=2)
+                        intermediate_size=32, num_labels=2, hidden_act="relu")
     model = BertForTokenClassification(config)
     with torch.no_grad():
         model.classifier.weight.zero_()
@@ -136,6 +136,7 @@ def test_detection_scores_count_spun_tokens_as_in_training(tmp_path):
                          "edits": [{"start": 10, "end": 27}]}),
              json.dumps({"source": "Nothing changed here.", "target": "", "edits": []})]
     always = detection_scores(_constant_detector(tmp_path / "always", True), pairs, batch_size=1)
-    assert always["recall"] == 1.0 and 0 < always["precision"] < 0.5 and always["pairs"] == 2
+    # 2 of the 9 words are spun ("commentary submit")
+    assert always == {"precision": 2 / 9, "recall": 1.0, "f1": 2 * (2 / 9) / (2 / 9 + 1), "pairs": 2}
     never = detection_scores(_constant_detector(tmp_path / "never", False), pairs)
     assert never["recall"] == 0.0 and never["f1"] == 0.0

@@ -143,8 +143,8 @@ done
 if [[ " ${JOB:-models} " == *" families "* ]]; then  # each detector on each family's test pairs
   score_runs=()
   for run in $runs; do [ -d "$run/model" ] && score_runs+=("$run=$WORK/runs/$run/model"); done
-  (cd "$OLDPWD" && "$PYTHON" -m training.spinner_families score "$FAMILIES_DIR" "${score_runs[@]}" \
-    --json "$WORK/runs/pack/lofo_scores.json")
+  (cd "$OLDPWD" && timeout "${SCORE_LIMIT_S:-120}" "$PYTHON" -m training.spinner_families score "$FAMILIES_DIR" \
+    "${score_runs[@]}" --max-pairs "${SCORE_PAIRS:-1000}" --json "$WORK/runs/pack/lofo_scores.json")
 fi
 tar -cf - -C pack . | split -b 15000000 - "$OUT/results.tar.part-"
 ls -la "$OUT"

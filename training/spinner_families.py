@@ -37,11 +37,13 @@ from pathlib import Path
 import numpy as np
 
 from mtfix.context import VECTORS_FILE, WordVectors
+from mtfix.detector import SpinDetector
 from mtfix.lexicon import FUNCTION_WORDS, PLAIN_WORDS, Thesaurus
 from mtfix.model import DEFAULT_MODEL_DIR
 from mtfix.morph import lemmas
 from mtfix.pivot import PivotParaphrases
 from mtfix.spin import Spinner, SpinRates
+from mtfix.text import tokenize
 from training.build_data import BuildArgs, iter_items
 from training.corpus import iter_corpus
 
@@ -235,31 +237,20 @@ def leave_one_out(families_dir: str | Path, out_dir: str | Path, held_out: str |
     return out_dir
 
 
-def detection_scores(model_dir: str | Path, pairs: list[str], batch_size: int = 256) -> dict[str, float]:
-    """Precision, recall and F1 of the detector in ``model_dir`` (a trained ``BertForTokenClassification`` with
-    its tokenizer) at P(spun) >= 0.5 on ``pairs`` (JSON lines), over subword tokens, as in training."""
-    import torch
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-    from training.train_detector import token_labels
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModelForTokenClassification.from_pretrained(str(model_dir), dtype=torch.float32).to(device).eval()
+def detection_scores(model_dir: str | Path, pairs: list[str], batch_size: int = 512) -> dict[str, float]:
+    """Precision, recall and F1 over words of the detector in ``model_dir`` (one ``train_detector`` wrote, or a
+    bundled one: :class:`mtfix.detector.SpinDetector` reads both) at P(spun) >= 0.5 on ``pairs`` (JSON lines):
+    a word is spun where it overlaps one of the pair's edits, as the lattice reads the detector."""
+    detector = SpinDetector.load(model_dir)
     counts = np.zeros(3, dtype=np.int64)  # true positives, predicted positives, gold positives
     for lo in range(0, len(pairs), batch_size):
         rows = [json.loads(line) for line in pairs[lo:lo + batch_size]]
-        encoded = tokenizer([row["source"] for row in rows], truncation=True, max_length=128, padding=True,
-                            return_offsets_mapping=True, return_tensors="pt")
-        offsets = encoded.pop("offset_mapping").tolist()
-        with torch.no_grad():
-            predicted = model(**encoded.to(device)).logits.argmax(-1).cpu().numpy()
-        for k, row in enumerate(rows):
-            labels = np.array(token_labels([tuple(o) for o in offsets[k]], row["edits"]))
-            n = len(labels)
-            scored = (labels != -100) & (encoded["attention_mask"][k, :n].cpu().numpy() == 1)
-            guess = (predicted[k, :n] == 1) & scored
-            gold = (labels == 1) & scored
+        sentences = [row["source"] for row in rows]
+        tokens = [[token for token in tokenize(sentence) if token.is_word] for sentence in sentences]
+        for row, words, spun in zip(rows, tokens, detector.word_probabilities(sentences, tokens)):
+            edits = [(edit["start"], edit["end"]) for edit in row["edits"]]
+            gold = np.array([any(t.start < end and t.end > start for start, end in edits) for t in words], dtype=bool)
+            guess = spun >= 0.5
             counts += [int((guess & gold).sum()), int(guess.sum()), int(gold.sum())]
     precision = counts[0] / max(counts[1], 1)
     recall = counts[0] / max(counts[2], 1)
