@@ -27,13 +27,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mtfix.candidates import FUNCTION_WORDS as GENERATOR_FUNCTION_WORDS
 from mtfix.candidates import CandidateGenerator, ChannelRates
+from mtfix.context import VECTORS_FILE, WordVectors
 from mtfix.lexicon import FUNCTION_WORDS as LEXICON_FUNCTION_WORDS
+from mtfix.lm import NgramLM
+from mtfix.model import DEFAULT_MODEL_DIR
 from mtfix.morph import ADJ, ADV, NOUN, VERB, inflect, lemmas
 from mtfix.pivot import ANY_POS, PivotParaphrases
 from mtfix.text import Token, tokenize
 from training.corpus import DEFAULT_DATA_DIR
+from training.spinner_families import MAX_NEIGHBOURS, MIN_COSINE
 
 FUNCTION_WORDS = GENERATOR_FUNCTION_WORDS | LEXICON_FUNCTION_WORDS
 # The parts of speech an inflection allows ("moved" is a verb; "moves" a noun or a verb).
@@ -128,6 +134,22 @@ def pivot_options(pivot: PivotParaphrases, sentence: str, tokens: list[Token], m
     return options
 
 
+def vector_options(vectors: WordVectors, tokens: list[Token], protected: set[int]) -> Options:
+    """The word-vector neighbours of every unprotected content word (MAX_NEIGHBOURS at cosine MIN_COSINE or
+    more, as the ``vectors`` spinner family draws them): the originals a distributional spinner replaced."""
+    options: Options = defaultdict(set)
+    for i, token in enumerate(tokens):
+        lower = token.text.lower()
+        row = vectors.index.get(lower)
+        if i in protected or not token.is_word or lower in FUNCTION_WORDS or row is None:
+            continue
+        cosines = vectors.vectors @ vectors.vectors[row]
+        for j in np.argsort(-cosines)[1:MAX_NEIGHBOURS + 1]:
+            if cosines[j] >= MIN_COSINE and vectors.words[j].isalpha():
+                options[i].add((i + 1, (vectors.words[j],)))
+    return options
+
+
 def merged(*parts: Options) -> Options:
     result: Options = defaultdict(set)
     for part in parts:
@@ -137,9 +159,12 @@ def merged(*parts: Options) -> Options:
 
 
 def measure(pairs: list[tuple[str, str]], generator: CandidateGenerator, pivot: PivotParaphrases,
-            max_words: int, plain_generator: CandidateGenerator | None = None) -> dict:
+            max_words: int, plain_generator: CandidateGenerator | None = None,
+            collocation_generator: CandidateGenerator | None = None, vectors: WordVectors | None = None) -> dict:
     """Coverage counts per span kind and source, and candidates per word. ``plain_generator``: the generator
-    with the plain originals of formal phrases on (``ChannelRates.plain``), a column of its own."""
+    with the plain originals of formal phrases on (``ChannelRates.plain``), a column of its own;
+    ``collocation_generator``: with those and the collocation restorations (``ChannelRates.collocation``, no
+    detector: every word may change); ``vectors``: word-vector neighbours alone."""
     hits: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     skipped = words = generator_count = pivot_count = pivot_new = 0
     for spun, ref in pairs:
@@ -150,8 +175,11 @@ def measure(pairs: list[tuple[str, str]], generator: CandidateGenerator, pivot: 
         generated = generator_options(generator, spun, tokens)
         pivoted = pivot_options(pivot, spun, tokens, max_words)
         plain = generator_options(plain_generator, spun, tokens) if plain_generator else {}
+        collocated = generator_options(collocation_generator, spun, tokens) if collocation_generator else {}
+        near = vector_options(vectors, tokens, CandidateGenerator._protected_indices(spun, tokens)) if vectors else {}
         sources = {"generator": merged(keep, generated), "plain": merged(keep, generated, plain),
-                   "pivot": merged(keep, pivoted), "union": merged(keep, generated, plain, pivoted)}
+                   "collocation": merged(keep, generated, plain, collocated), "pivot": merged(keep, pivoted),
+                   "vectors": merged(keep, near), "union": merged(keep, generated, plain, collocated, pivoted, near)}
         for span in spans:
             for kind in (span.kind, "all"):
                 hits[kind]["spans"] += 1
@@ -174,13 +202,15 @@ def measure(pairs: list[tuple[str, str]], generator: CandidateGenerator, pivot: 
 def markdown(name: str, result: dict) -> str:
     lines = [f"**{name}** ({result['hits']['all']['spans']} replaced spans of at most the given length; "
              f"{result['skipped']} longer changes, insertions and deletions left out)", "",
-             "| spans | n | generator | + plain words | pivot alone | union |", "|---|---:|---:|---:|---:|---:|"]
+             "| spans | n | generator | + plain words | + collocations | pivot alone | vectors alone | union |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for kind in ("all", "content word", "function word", "multiword"):
         row = result["hits"].get(kind)
         if not row:
             continue
         n = row["spans"]
-        lines.append(f"| {kind} | {n} | " + " | ".join(f"{100 * row[s] / n:.1f}%" for s in ("generator", "plain", "pivot", "union")) + " |")
+        lines.append(f"| {kind} | {n} | " + " | ".join(
+            f"{100 * row[s] / n:.1f}%" for s in ("generator", "plain", "collocation", "pivot", "vectors", "union")) + " |")
     lines.append("")
     lines.append(f"Single-word candidates per word token: generator {result['generator_per_word']:.2f}, "
                  f"pivot {result['pivot_per_word']:.2f}, of which not already from the generator "
@@ -219,8 +249,11 @@ def main(argv: list[str] | None = None) -> None:
         name, pairs = f"{args.pairs} test, {args.sample} sampled (seed {args.seed})", read_pairs(args.pairs, args.sample, args.seed)
     else:
         name, pairs = str(args.ood_dev), read_ood_dev(args.ood_dev)
+    lm = NgramLM.load(DEFAULT_MODEL_DIR / "lm.safetensors")
     result = measure(pairs, CandidateGenerator(), PivotParaphrases.load(args.pivot), args.max_words,
-                     CandidateGenerator(rates=ChannelRates(plain=1.0)))
+                     CandidateGenerator(rates=ChannelRates(plain=1.0)),
+                     CandidateGenerator(rates=ChannelRates(plain=1.0, collocation=1.0), language_model=lm),
+                     WordVectors.load(DEFAULT_MODEL_DIR / VECTORS_FILE))
     print(markdown(name, result))
     print(f"\n({len(pairs)} sentence pairs in {time.perf_counter() - started:.1f}s)")
 
