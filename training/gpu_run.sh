@@ -5,7 +5,8 @@
 # JOB=pretraining instead compares denoising pre-training (training/denoise.py) with none at equal compute;
 # JOB=originals trains the detector with its original-word head (train_detector.py --original_words); JOB may
 # name several ("originals pretraining"), which then share the GPU. JOB=families trains a detector without each spinner
-# family and one with all (training/spinner_families.py; its pairs in FAMILIES_DIR) and scores each on every family.
+# family and one with all (training/spinner_families.py; its pairs in FAMILIES_DIR) and scores each on every family;
+# JOB=mixed continues the bundled detector on our spinner's pairs with those families mixed in (MIXED_DIR).
 #
 #   bash training/gpu_run.sh            # on the GPU machine, from the repository root
 #
@@ -20,6 +21,7 @@ PYTHON=${PYTHON:-python3}
 PAIRS_DIR=${PAIRS_DIR:-.devjob}
 WHEELS_DIR=${WHEELS_DIR:-.whl}
 FAMILIES_DIR=${FAMILIES_DIR:-.devjob_families}  # JOB=families: python -m training.spinner_families build --out ...
+MIXED_DIR=${MIXED_DIR:-.devjob_mixed}  # JOB=mixed: python -m training.spinner_families detector-mix ...
 OUT=${OUT:-gpu_out}
 WORK=${WORK:-/tmp/mtfix_gpu}
 EVAL_STEPS=${EVAL_STEPS:-2000}
@@ -58,7 +60,7 @@ nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv 2>/dev/null
 
 GPU_FLAGS=""
 "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" && GPU_FLAGS="--bf16 true"
-common="--preprocessing_num_workers 4 --dataloader_num_workers 2 --save_total_limit 1 \
+common="--preprocessing_num_workers ${PREPROCESS_WORKERS:-4} --dataloader_num_workers 2 --save_total_limit 1 \
   --logging_steps 200 --per_device_train_batch_size $BATCH --per_device_eval_batch_size 512 $GPU_FLAGS"
 
 detector() {  # name hidden learning_rate [extra train_detector.py arguments]
@@ -119,6 +121,13 @@ for job in ${JOB:-models}; do
         # each run's datasets cache is its own folder's, so the runs do not race for one
         DATASET="$WORK/lofo/$name" detector "$name" 128 1e-3 & pids+=($!)
       done
+      ;;
+    mixed)  # the bundled detector continued on our spinner's pairs with other families mixed in (MIXED_DIR, written by
+            # python -m training.spinner_families detector-mix): the candidate for the next bundled detector
+      runs="$runs detector_mixed"
+      "$PYTHON" -c "from training.export_pairs import unpack; print('unpacked', unpack('$MIXED_DIR', '$WORK/mixed'))"
+      DATASET="$WORK/mixed" detector detector_mixed 128 "${MIXED_LR:-3e-4}" --init_from "$MIXED_DIR/init" \
+        --original_words 16384 & pids+=($!)
       ;;
     *) echo "unknown JOB $job"; exit 2 ;;
   esac

@@ -158,8 +158,8 @@ def family_spinner(family: str, seed: int = 0) -> Spinner:
 
 
 def _pair(source: str, target: str, spans) -> str:
-    edits = [{"start": span.start, "end": span.end} for span in spans]
-    return json.dumps({"source": source, "target": target, "edits": edits}, ensure_ascii=False)
+    return _pair_line({"source": source, "target": target,
+                       "edits": [{"start": span.start, "end": span.end} for span in spans]})
 
 
 _worker_spinner: Spinner | None = None
@@ -237,6 +237,36 @@ def leave_one_out(families_dir: str | Path, out_dir: str | Path, held_out: str |
     return out_dir
 
 
+def detector_mix(pairs_dir: str | Path, families_dir: str | Path, out_dir: str | Path, our_pairs: int = 300_000,
+                 families: tuple[str, ...] = ("pivot", "vectors", "formal"), seed: int = 0) -> dict[str, int]:
+    """Pairs for the bundled detector's recipe with other spinners mixed in: ``our_pairs`` of our spinner's
+    train pairs (``training.build_data``'s DatasetDict, identity pairs included) and the train pairs of
+    ``families`` (those our spinner lacks), shuffled, as ``{train,validation,test}.jsonl.xz`` (validation and
+    test: 4,000 and 1,000 of our spinner's, so a run is watched on what the bundled detector was)."""
+    from datasets import load_from_disk
+
+    pairs = load_from_disk(str(pairs_dir))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    counts = {}
+    for split, size in (("train", our_pairs), ("validation", 4_000), ("test", 1_000)):
+        data = pairs[split].shuffle(seed=seed).select(range(min(size, len(pairs[split]))))
+        lines = [_pair_line(row) for row in data.select_columns(["source", "target", "edits"])]
+        if split == "train":
+            lines += [line for family in families for line in read_family(Path(families_dir) / family, "train")]
+            rng.shuffle(lines)
+        with lzma.open(out_dir / f"{split}.jsonl.xz", "wt", encoding="utf-8") as stream:
+            stream.writelines(line + "\n" for line in lines)
+        counts[split] = len(lines)
+    return counts
+
+
+def _pair_line(row: dict) -> str:
+    edits = [{"start": edit["start"], "end": edit["end"]} for edit in row["edits"]]
+    return json.dumps({"source": row["source"], "target": row["target"], "edits": edits}, ensure_ascii=False)
+
+
 def detection_scores(model_dir: str | Path, pairs: list[str], batch_size: int = 512) -> dict[str, float]:
     """Precision, recall and F1 over words of the detector in ``model_dir`` (one ``train_detector`` wrote, or a
     bundled one: :class:`mtfix.detector.SpinDetector` reads both) at P(spun) >= 0.5 on ``pairs`` (JSON lines):
@@ -299,6 +329,13 @@ def main(argv: list[str] | None = None) -> None:
     mix = commands.add_parser("mix", help="the leave-one-family-out training sets (and one of every family)")
     mix.add_argument("families_dir", type=Path)
     mix.add_argument("out", type=Path, help="gets without_<family>/ and all/")
+    mixed = commands.add_parser("detector-mix", help="our spinner's pairs with other families mixed in, and the "
+                                "bundled detector as a checkpoint to continue from")
+    mixed.add_argument("pairs_dir", type=Path, help="training.build_data's output")
+    mixed.add_argument("families_dir", type=Path)
+    mixed.add_argument("out", type=Path, help="gets {train,validation,test}.jsonl.xz and init/")
+    mixed.add_argument("--our-pairs", type=int, default=300_000)
+    mixed.add_argument("--families", nargs="+", default=["pivot", "vectors", "formal"], choices=FAMILIES)
     score = commands.add_parser("score", help="score detectors on every family's test pairs; print the table")
     score.add_argument("families_dir", type=Path)
     score.add_argument("runs", nargs="+", help="NAME=MODEL_DIR (names: without_<family>, all, bundled, ...)")
@@ -318,6 +355,11 @@ def main(argv: list[str] | None = None) -> None:
         for held_out in (*FAMILIES, None):
             path = leave_one_out(args.families_dir, args.out / (f"without_{held_out}" if held_out else "all"), held_out)
             print(path, flush=True)
+    elif args.command == "detector-mix":
+        from training.train_detector import import_detector
+
+        print(detector_mix(args.pairs_dir, args.families_dir, args.out, args.our_pairs, tuple(args.families)))
+        print(import_detector(Path(DEFAULT_MODEL_DIR) / "detector", args.out / "init"))
     else:
         runs = dict(run.split("=", 1) for run in args.runs)
         scores = score_runs(runs, args.families_dir, max_pairs=args.max_pairs)

@@ -29,6 +29,7 @@ import collections
 import difflib
 import json
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,6 +223,23 @@ def export_detector(model_dir: str | Path, out_dir: str | Path, originals_file: 
     if "originals.weight" in weights:
         words = originals.read_text(encoding="utf-8").split("\n")[: len(weights["originals.weight"]) - 1]
         (out_dir / ORIGINALS_FILE).write_text("\n".join(words), encoding="utf-8")
+    return out_dir
+
+
+def import_detector(bundled_dir: str | Path, out_dir: str | Path) -> Path:
+    """A bundled detector (``export_detector``'s output) as a checkpoint ``--init_from`` reads: the int8 word
+    tables back to float16, and its original words, so a run can continue from what the package ships."""
+    from safetensors.numpy import load_file, save_file
+
+    from mtfix.detector import dequantized
+
+    bundled_dir, out_dir = Path(bundled_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights = {name: value.astype(np.float16) for name, value in dequantized(load_file(str(bundled_dir / "model.safetensors"))).items()}
+    save_file(weights, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    shutil.copyfile(bundled_dir / "config.json", out_dir / "config.json")
+    if (bundled_dir / ORIGINALS_FILE).is_file():
+        shutil.copyfile(bundled_dir / ORIGINALS_FILE, out_dir / ORIGINALS_FILE)
     return out_dir
 
 
