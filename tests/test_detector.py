@@ -279,3 +279,16 @@ def test_a_sentence_reads_the_same_whatever_shares_its_call():
         assert np.array_equal(alone.states, together[i].states)
     pair = detector.read(sentences[3:5], tokens[3:5])
     assert np.array_equal(pair[1].spun, together[4].spun)
+
+
+def test_import_detector_turns_the_bundled_detector_back_into_a_checkpoint_training_continues_from(tmp_path):
+    from training.train_detector import DetectorWithOriginals, import_detector
+
+    checkpoint = import_detector(DEFAULT_MODEL_DIR / "detector", tmp_path / "init")
+    model = DetectorWithOriginals.from_pretrained(str(checkpoint), local_files_only=True, dtype=torch.float32)
+    assert model.config.original_words == 16385 and (checkpoint / "originals.txt").is_file()
+    (checkpoint / "tokenizer.json").write_bytes((DEFAULT_MODEL_DIR / "tokenizer.json").read_bytes())
+    bundled, imported = SpinDetector.load(DEFAULT_MODEL_DIR / "detector"), SpinDetector.load(checkpoint)
+    tokens = [tokenize(s) for s in SENTENCES]
+    for a, b in zip(bundled.word_probabilities(SENTENCES, tokens), imported.word_probabilities(SENTENCES, tokens)):
+        assert np.abs(a - b).max() < 0.01  # float16 of the dequantised tables: the same detector

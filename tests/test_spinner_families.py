@@ -140,3 +140,28 @@ def test_detection_scores_count_spun_tokens_as_in_training(tmp_path):
     assert always == {"precision": 2 / 9, "recall": 1.0, "f1": 2 * (2 / 9) / (2 / 9 + 1), "pairs": 2}
     never = detection_scores(_constant_detector(tmp_path / "never", False), pairs)
     assert never["recall"] == 0.0 and never["f1"] == 0.0
+
+
+def test_detector_mix_adds_the_other_families_to_our_pairs(tmp_path):
+    from datasets import Dataset, DatasetDict
+
+    from training.spinner_families import detector_mix
+
+    def ours(split, n):
+        return Dataset.from_list([{"source": f"our {split} spun {k}", "target": f"our {split} {k}",
+                                   "edits": [{"start": 0, "end": 3, "before": "x", "after": "y", "family": "synonym"}]}
+                                  for k in range(n)])
+
+    DatasetDict({split: ours(split, 30) for split in ("train", "validation", "test")}).save_to_disk(tmp_path / "pairs")
+    for family in ("pivot", "formal"):
+        _write_family(tmp_path / "families", family, 10)
+    counts = detector_mix(tmp_path / "pairs", tmp_path / "families", tmp_path / "mixed", our_pairs=20,
+                          families=("pivot", "formal"))
+    assert counts == {"train": 40, "validation": 30, "test": 30}
+    with lzma.open(tmp_path / "mixed" / "train.jsonl.xz", "rt", encoding="utf-8") as stream:
+        train = [json.loads(line) for line in stream]
+    assert sum(row["source"].startswith("our") for row in train) == 20
+    assert {row["source"].split()[0] for row in train} == {"our", "pivot", "formal"}
+    assert all(edit.keys() == {"start", "end"} for row in train for edit in row["edits"])  # what training reads
+    with lzma.open(tmp_path / "mixed" / "validation.jsonl.xz", "rt", encoding="utf-8") as stream:
+        assert all(json.loads(line)["source"].startswith("our validation") for line in stream)
