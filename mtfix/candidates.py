@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, Hashable, NamedTuple
 
 import numpy as np
 
-from .collocations import Collocations
+from .collocations import ANY, NONE, PARTS, Collocations
 from .guards import protected_tokens
 from .lexicon import PHRASE_SWAPS, Thesaurus, plain_inverse
 from .morph import inflect, lemmas
@@ -452,21 +452,25 @@ class CandidateGenerator:
             return []
         log_rate = math.log(self.rates.collocation)
         detector = bool(suspects or unsuspected)
-        results = []
+        starts, pairs = [], []
         for i in range(len(tokens) - 1):
-            pair = tokens[i:i + 2]
-            if (i in protected or i + 1 in protected or {i, i + 1} <= unsuspected
-                    or not all(self._may_restore(t.text) for t in pair)):
+            if i in protected or i + 1 in protected or not all(self._may_restore(t.text) for t in tokens[i:i + 2]):
                 continue
-            observed = [t.text.lower() for t in pair]
-            for first, second, _ in self.collocations.restorations(*observed):
+            # What each word may become, decided before the search, so that it looks only there (the
+            # search over every related pair is the costly part, and most words are cleared or unsuspected).
+            reach = tuple(ANY if not detector or i + k in suspects else PARTS if i + k not in unsuspected else NONE
+                          for k in range(2))
+            if reach != (NONE, NONE):
+                starts.append(i)
+                pairs.append((tokens[i].text.lower(), tokens[i + 1].text.lower(), *reach))
+        results = []
+        for i, (*observed, _, _), found in zip(starts, pairs, self.collocations.restorations_of(pairs)):
+            pair = tokens[i:i + 2]
+            for first, second, _ in found:
                 words = (first, second)
                 if any(w in FUNCTION_WORDS or w in NUMBER_WORDS for w in words):
                     continue
                 changed = [k for k in range(2) if words[k] != observed[k]]
-                if detector and not all(i + k in suspects or (i + k not in unsuspected and words[k] in
-                                                              self.collocations.parts(observed[k])) for k in changed):
-                    continue
                 start, end = i + changed[0], i + changed[-1] + 1
                 restored = tuple(match_case(words[k], pair[k].text) for k in range(changed[0], changed[-1] + 1))
                 results.append(Candidate(start, end, restored, log_rate * len(changed), "collocation"))

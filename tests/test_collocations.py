@@ -46,6 +46,19 @@ def test_one_word_of_a_pair_may_stay(collocations):
     assert ("rocket", "fire") in [r[:2] for r in collocations.restorations("rocket", "fireplace")]
 
 
+def test_reach_narrows_what_each_word_may_become(collocations):
+    from mtfix.collocations import ANY, NONE, PARTS
+
+    assert any(r[0] != "commentary" for r in collocations.restorations("commentary", "submit"))
+    assert all(r[0] == "commentary" for r in collocations.restorations("commentary", "submit", NONE, ANY))
+    assert ("rocket", "fire") in [r[:2] for r in collocations.restorations("rocket", "fireplace", NONE, ANY)]
+    assert collocations.restorations("rocket", "fireplace", NONE, PARTS)[0][:2] == ("rocket", "fire")
+    assert all(r[1] in ("fireplace", "fire", "place") for r in collocations.restorations("rocket", "fireplace", ANY, PARTS))
+    assert collocations.restorations("commentary", "submit", NONE, NONE) == ()
+    pairs = [("commentary", "submit", ANY, ANY), ("rocket", "fireplace", NONE, PARTS), ("air", "strikes", ANY, ANY)]
+    assert collocations.restorations_of(pairs) == [collocations.restorations(*pair) for pair in pairs]
+
+
 def test_a_bigram_the_lm_knows_is_left_alone(collocations):
     assert collocations.restorations("air", "strikes") == ()
     assert collocations.restorations("observation", "post") == ()
