@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .lm import ID_BITS, NO_WORD, UNK_ID, NgramLM
+from .lm import NO_WORD, UNK_ID, NgramLM
 from .text import lm_form
 
 MIN_PART = 3  # letters of the shortest word an observed word may be built from ("fire" in "fireplace")
@@ -52,9 +52,7 @@ class Collocations:
         self.margin = margin
         self.min_association = min_association
         self.max_restorations = max_restorations
-        self._bigram_keys = lm.stored_keys(2)
-        self._bigram_logprobs = lm.stored_logprobs(2)
-        self._unigram_logprobs = lm.stored_logprobs(1)
+        self._unigram_logprobs = lm.ngrams(1)[1]
         # Per instance, not on the class: a class-level cache would keep every LM it has seen alive.
         self._found: dict[tuple[str, str, str, str], tuple[tuple[str, str, float], ...]] = {}
         self.parts = lru_cache(maxsize=50_000)(self._parts)
@@ -91,14 +89,10 @@ class Collocations:
         seconds = _distinct([second, *self._reachable(second, second_reach)])
         if len(firsts) == len(seconds) == 1:
             return ()
-        first_ids = self.lm.ids([lm_form(w) for w in firsts]).astype(np.uint64)
-        second_ids = self.lm.ids([lm_form(w) for w in seconds]).astype(np.uint64)
-        keys = ((first_ids[:, None] << np.uint64(ID_BITS)) | second_ids[None, :]).ravel()
-        position = np.minimum(np.searchsorted(self._bigram_keys, keys), len(self._bigram_keys) - 1)
-        found = self._bigram_keys[position] == keys
-        logprob = np.where(found, self._bigram_logprobs[position], -np.inf)
+        first_ids, second_ids = self.lm.ids([lm_form(w) for w in firsts]), self.lm.ids([lm_form(w) for w in seconds])
+        logprob = self.lm.stored_bigram_logprobs(np.repeat(first_ids, len(seconds)), np.tile(second_ids, len(firsts)))
         known = ((first_ids[:, None] != UNK_ID) & (second_ids[None, :] != UNK_ID)).ravel()
-        association = logprob - np.tile(self._unigram_logprobs[second_ids.astype(np.int64)], len(firsts))
+        association = logprob - np.tile(self._unigram_logprobs[second_ids], len(firsts))
         good = np.flatnonzero(known & (logprob >= observed + self.margin) & (association >= self.min_association))
         good = good[good != 0]  # row 0, column 0: the observed pair
         good = good[np.argsort(-logprob[good], kind="stable")][: self.max_restorations]

@@ -286,14 +286,12 @@ class NgramLM:
         backoff = self._backoff[n - 1] if n < self.order else None
         return unpack_keys(self._keys[n - 1], n), self._logprob[n - 1], backoff
 
-    def stored_keys(self, n: int) -> np.ndarray:
-        """The sorted uint64 keys of the stored n-grams of order n (first word in the highest bits; for
-        unigrams the word ids, padding ids included)."""
-        return self._keys[n - 1]
-
-    def stored_logprobs(self, n: int) -> np.ndarray:
-        """ln P(last word | the others) of each n-gram of :meth:`stored_keys`, in the same order."""
-        return self._logprob[n - 1]
+    def stored_bigram_logprobs(self, first_ids: np.ndarray, second_ids: np.ndarray) -> np.ndarray:
+        """ln P(second | first) of each (first, second) id pair where the model stores that bigram, -inf
+        where it does not (no backoff: "does the model know this pair", not "how likely is it")."""
+        keys = (first_ids.astype(np.uint64) << np.uint64(ID_BITS)) | second_ids.astype(np.uint64)
+        position, found = _find(self._keys[1], keys)
+        return np.where(found, self._logprob[1][position], -np.inf)
 
     def ngram_counts(self) -> list[int]:
         """How many n-grams are stored per order (unigrams = vocabulary size)."""

@@ -405,3 +405,12 @@ def test_shipped_model_fits_the_budget_and_prefers_the_originals():
     assert model.order == 4 and model.vocab_size > 60_000
     rows = preference_table(model)
     assert all(original > spun for _, _, original, spun in rows), rows
+
+
+def test_stored_bigram_logprobs_are_the_stored_bigrams_and_nothing_else(lm3):
+    ids, logprobs, _ = lm3.ngrams(2)
+    got = lm3.stored_bigram_logprobs(ids[:50, 0], ids[:50, 1])
+    assert np.allclose(got, logprobs[:50])
+    unstored = [(a, b) for a in range(3, 40) for b in range(3, 40)
+                if not ((ids[:, 0] == a) & (ids[:, 1] == b)).any()][:5]
+    assert unstored and np.isneginf(lm3.stored_bigram_logprobs(*map(np.array, zip(*unstored)))).all()

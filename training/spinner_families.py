@@ -46,9 +46,9 @@ from mtfix.spin import Spinner, SpinRates
 from mtfix.text import tokenize
 from training.build_data import BuildArgs, iter_items
 from training.corpus import iter_corpus
+from training.train import SPLITS
 
 FAMILIES = ("thesaurus", "pivot", "vectors", "formal", "phrase", "damage")
-SPLITS = ("train", "validation", "test")
 SYNONYM_RATE = SpinRates().synonym  # per eligible content word, as our spinner
 SWAP_RATE = SpinRates().phrase  # per matched phrase
 MAX_NEIGHBOURS = 10  # word-vector neighbours a word may become
@@ -74,9 +74,6 @@ class SubstituteLists:
 
     def lowercase_share(self, word: str) -> float:
         return self.base.lowercase_share(word)
-
-    def frequency(self, word: str) -> int:
-        return self.base.frequency(word)
 
 
 def _usable(head: str, substitute: str, base: Thesaurus) -> bool:
