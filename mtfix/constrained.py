@@ -15,6 +15,7 @@ from .lm import NgramLM
 from .model import LoadedModel, ModelLoadError, ModelNotFoundError
 from .phrase_table import PhraseTable
 from .result import Edit
+from .text import lm_form, tokenize
 
 LM_FILE = "lm.safetensors"
 PHRASE_TABLE_FILE = "postedit.tsv.gz"  # the post-editing phrase table, read when channel_rates.postedit > 0
@@ -48,6 +49,8 @@ class LatticeBackend:
 
             rescorer = TorchEngine(rescorer)
         self.rescorer = rescorer if weights.seq2seq > 0 else None
+        # The seq2seq that rewrites sentences with machine-translation damage (weights.rewrite_min_postedits).
+        self.rewriter = rescorer if weights.rewrite_min_postedits > 0 and rescorer is not None else None
         self.thesaurus = thesaurus or Thesaurus.load()
         generator = CandidateGenerator(self.thesaurus, rates, max_candidates=weights.candidates_per_word,
                                        max_candidates_suspect=weights.candidates_per_suspect_word,
@@ -113,7 +116,9 @@ class LatticeBackend:
     def _decode_all(self, sentences: list[str], with_alternatives: bool) -> list[tuple[list[Edit], list[Suspicion]]]:
         """The edits of each sentence's best path and, with ``with_alternatives``, the suspicions that
         explain it (its changes with their rivals, and its near misses)."""
-        decoded = self._gate_postedits(sentences, self._decode(sentences))
+        decoded = self._decode(sentences)
+        rewrites = [_postedit_changes(paths[0].candidates) if paths else 0 for _, paths, _ in decoded]
+        decoded = self._gate_postedits(sentences, decoded)
         best = self._best_paths(decoded)
         # Rivals and near misses read a sentence's candidates one by one: only check() asks for them.
         rows = [candidates.rows() if with_alternatives else [] for _, _, candidates in decoded]
@@ -140,7 +145,32 @@ class LatticeBackend:
             missed = _near_misses(sentence, tokens, scores[0],
                                   [(replacing[0], score) for (_, _, replacing), score in zip(sentence_near, scores[explained:])])
             results.append((proposed, suspicions + missed))
+        if self.rewriter is not None and not with_alternatives:
+            self._rewrite_garbled(sentences, results, rewrites)
         return results
+
+    def _rewrite_garbled(self, sentences: list[str], results: list[tuple[list[Edit], list[Suspicion]]],
+                         rewrites: list[int]) -> None:
+        """Replace the edits of sentences that look machine-translated (at least ``rewrite_min_postedits``
+        post-editing rewrites on their best path before the gate) by the seq2seq's rewrite of the lattice's
+        repair, where the news LM prefers that rewrite by ``rewrite_min_lm_gain``. The edits index the input
+        sentence, with confidence 1: the sentence-level LM comparison is what accepts them."""
+        from .diff import word_edits
+        from .guards import violations
+        from .result import apply_edits
+
+        weights = self.weights
+        chosen = [i for i, count in enumerate(rewrites) if count >= weights.rewrite_min_postedits]
+        if not chosen:
+            return
+        repaired = [apply_edits(sentences[i], results[i][0]) for i in chosen]
+        generated = [g.text for g in self.rewriter.generate(repaired)]
+        lm = self.decoder.lm
+        for i, before, after in zip(chosen, repaired, generated):
+            # A rewrite the repair's guards would refuse leaves the lattice's repair, not the input.
+            if (after.strip() and after != before and lm_gain(lm, before, after) >= weights.rewrite_min_lm_gain
+                    and not violations(sentences[i], after)):
+                results[i] = (word_edits(sentences[i], after), results[i][1])
 
     def _gate_postedits(self, sentences: list[str], decoded):
         """Sentences whose best path takes fewer than ``min_postedit_changes`` post-editing rewrites, and
@@ -218,6 +248,15 @@ class LatticeBackend:
             proposed.append(Edit(start, end, sentence[start:end], after, confidence))
             suspicions.append(Suspicion(start, end, sentence[start:end], after, confidence, alternatives))
         return proposed, suspicions
+
+
+def lm_gain(lm: NgramLM, before: str, after: str) -> float:
+    """ln P_LM(after) - ln P_LM(before), each a whole sentence in the LM's word forms."""
+    return lm.sentence_logprob(_lm_words(after)) - lm.sentence_logprob(_lm_words(before))
+
+
+def _lm_words(text: str) -> list[str]:
+    return [lm_form(token.text) for token in tokenize(text)]
 
 
 def _postedit_changes(path: list[Candidate]) -> int:

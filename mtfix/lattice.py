@@ -57,6 +57,12 @@ class LatticeWeights:
     # ... unless the rewrites gain at least this much over the sentence's best path without the table
     # (0: the count alone decides).
     min_postedit_gain: float = 0.0
+    # Machine-translation damage the lattice cannot reach (word order across phrases, words it has no candidate
+    # for): a sentence whose best path, before the post-editing gate, takes at least this many post-editing
+    # rewrites is also rewritten whole by the seq2seq (from the lattice's repair), and the rewrite is kept where
+    # the news LM prefers it to the lattice's repair by at least rewrite_min_lm_gain. 0: never.
+    rewrite_min_postedits: int = 0
+    rewrite_min_lm_gain: float = 0.0
     beam_size: int = 8
     nbest: int = 4
     # Single-word originals offered per input word, best by channel x corpus count first: breadth
@@ -69,6 +75,8 @@ class LatticeWeights:
     def __post_init__(self) -> None:
         if self.beam_size < 1 or self.nbest < 1 or self.candidates_per_word < 1:
             raise ValueError("beam_size, nbest and candidates_per_word must be at least 1")
+        if self.rewrite_min_postedits < 0:
+            raise ValueError("rewrite_min_postedits must be 0 (no rewrite pass) or more")
 
     @classmethod
     def from_settings(cls, settings: dict) -> "LatticeWeights":

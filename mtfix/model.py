@@ -34,7 +34,8 @@ MANIFEST_KEY = "files"
 _ALWAYS_READ = ("tokenizer.json", "tokenizer_config.json", "spiece.model", "special_tokens_map.json")
 _LATTICE_FILES = ("lm.safetensors", "vectors.safetensors", "detector/", "postedit.tsv.gz")
 # Settings read as whole numbers; every other value of these sections is any number.
-_WHOLE_NUMBERS = {"beam_size", "nbest", "candidates_per_word", "candidates_per_suspect_word", "min_postedit_changes"}
+_WHOLE_NUMBERS = {"beam_size", "nbest", "candidates_per_word", "candidates_per_suspect_word", "min_postedit_changes",
+                  "rewrite_min_postedits"}
 
 
 class ModelNotFoundError(FileNotFoundError):

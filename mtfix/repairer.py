@@ -132,8 +132,12 @@ class Repairer:
         self.mode = mode
         # self.loaded.model is None with ctranslate2, and with torch until the seq2seq is first needed:
         # the lattice path without rescoring never needs it.
-        needs_seq2seq = mode == "free" or LatticeWeights.from_settings(read_settings(path)).seq2seq > 0
-        check_file_sizes(path, lattice=mode == "lattice", seq2seq=needs_seq2seq)
+        lattice_weights = LatticeWeights.from_settings(read_settings(path))
+        needs_seq2seq = mode == "free" or lattice_weights.seq2seq > 0
+        # The rewrite pass (LatticeWeights.rewrite_min_postedits) runs the seq2seq on a few sentences only: it starts
+        # on first use, so forked workers each start their own.
+        check_file_sizes(path, lattice=mode == "lattice",
+                         seq2seq=needs_seq2seq or (mode == "lattice" and lattice_weights.rewrite_min_postedits > 0))
         self.loaded, self.engine = load_engine(path, backend=backend, device=device, lazy=not needs_seq2seq)
         self.batch_size = batch_size
         self.min_confidence = min_confidence

@@ -107,6 +107,57 @@ def test_garbled_sentences_are_repaired_when_they_take_enough_rewrites(lm, thesa
     assert _backend(lm, thesaurus, 0.3, 2, min_gain=500.0).repair_sentences([lone]) == [lone]
 
 
+class _ScriptedRewriter:
+    """A seq2seq stand-in: rewrites each sentence it is given as ``rewrites`` says, and records what it saw."""
+
+    def __init__(self, rewrites: dict[str, str]):
+        self.rewrites = rewrites
+        self.seen: list[str] = []
+
+    def generate(self, sentences: list[str], num_beams: int = 1):
+        from mtfix.generate import Generated
+
+        self.seen += sentences
+        return [Generated(self.rewrites.get(s, s), []) for s in sentences]
+
+
+def _rewriting_backend(lm, thesaurus, rewriter, min_postedits: int, min_lm_gain: float) -> LatticeBackend:
+    weights = LatticeWeights(change_penalty=0.0, min_postedit_changes=2, rewrite_min_postedits=min_postedits,
+                             rewrite_min_lm_gain=min_lm_gain)
+    return LatticeBackend(lm, weights, rescorer=rewriter, thesaurus=thesaurus, rates=ChannelRates(postedit=0.3),
+                          phrase_table=TABLE)
+
+
+def test_the_seq2seq_rewrites_sentences_with_enough_rewrites_where_the_lm_prefers_it(lm, thesaurus):
+    # Word order across phrases is what the table cannot undo, and the seq2seq can.
+    garbled = "The president a conference of news gave the Monday."
+    lattice_repair = "The president a news conference gave on Monday."
+    assert _backend(lm, thesaurus, 0.3, 2).repair_sentences([garbled]) == [lattice_repair]
+    better = "The president gave a news conference on Monday."  # the LM's own training sentence
+    rewriter = _ScriptedRewriter({lattice_repair: better})
+    backend = _rewriting_backend(lm, thesaurus, rewriter, min_postedits=2, min_lm_gain=0.0)
+    clean = NEWS[2]
+    assert backend.repair_sentences([garbled, clean]) == [better, clean]
+    assert rewriter.seen == [lattice_repair]  # from the lattice's repair; the clean sentence is never rewritten
+    # below the LM gain, or for sentences with fewer rewrites, the lattice's repair stands
+    assert _rewriting_backend(lm, thesaurus, _ScriptedRewriter({lattice_repair: better}), 2, 1e6).repair_sentences(
+        [garbled]) == [lattice_repair]
+    fewer = _ScriptedRewriter({lattice_repair: better})
+    assert _rewriting_backend(lm, thesaurus, fewer, 3, 0.0).repair_sentences([garbled]) == [lattice_repair]
+    assert fewer.seen == []
+    # 0 turns the rewrite pass off
+    assert _rewriting_backend(lm, thesaurus, _ScriptedRewriter({lattice_repair: better}), 0, 0.0).rewriter is None
+
+
+def test_a_rewrite_the_guards_refuse_leaves_the_lattice_repair(lm, thesaurus):
+    garbled = "The minister gave a conference of news the Thursday in Ankara."
+    lattice_repair = "The minister gave a news conference on Thursday in Ankara."
+    # likelier to the LM, but drops a name of the input: a repair must never do that
+    rewriter = _ScriptedRewriter({lattice_repair: "The minister gave a news conference on Thursday in Paris."})
+    backend = _rewriting_backend(lm, thesaurus, rewriter, min_postedits=2, min_lm_gain=-1e6)
+    assert backend.repair_sentences([garbled]) == [lattice_repair]
+
+
 def test_clean_sentences_stay_as_they_are(lm, thesaurus):
     backend = _backend(lm, thesaurus, 0.3, 2)
     clean = [s for s in NEWS]

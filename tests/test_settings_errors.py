@@ -29,9 +29,17 @@ def _default_settings() -> dict:
     (lambda s: {**s, "max_source_length": "long"}, "max_source_length"),
     (lambda s: {**s, "lattice": {**s["lattice"], "beam_size": "eight"}}, "beam_size"),
     (lambda s: {**s, "lattice": [1, 2]}, "lattice"),
+    (lambda s: {**s, "lattice": {**s["lattice"], "rewrite_min_postedits": 1.5}}, "rewrite_min_postedits"),
     (lambda s: {**s, "channel_rates": {"synonym": "often"}}, "synonym"),
 ])
 def test_a_wrong_setting_is_one_clear_error(tmp_path, change, named):
     directory = _model_with_settings(tmp_path, change(_default_settings()))
     with pytest.raises(ModelLoadError, match=named):
         Repairer(directory, device="cpu")
+
+
+def test_a_negative_rewrite_threshold_is_refused(tmp_path):
+    settings = _default_settings()
+    settings["lattice"]["rewrite_min_postedits"] = -1  # would send every sentence to the seq2seq
+    with pytest.raises(ValueError, match="rewrite_min_postedits"):
+        Repairer(_model_with_settings(tmp_path, settings), device="cpu")

@@ -22,13 +22,17 @@ from training.train import SPLITS
 
 
 def export_split(pairs: Dataset, path: Path) -> int:
-    """Write ``pairs`` to ``path`` (``.jsonl.xz``); returns the number of lines."""
-    pairs = pairs.select_columns(["source", "target", "edits"])
+    """Write ``pairs`` to ``path`` (``.jsonl.xz``); returns the number of lines. Pairs without the spinner's
+    ``edits`` (machine-translation round trips, ``training.garbled_pairs``) keep their ``kind`` instead."""
+    columns = [c for c in ("source", "target", "edits", "kind") if c in pairs.column_names]
+    pairs = pairs.select_columns(columns)
     with lzma.open(path, "wt", encoding="utf-8") as out:
         for batch in pairs.iter(batch_size=10_000):
-            for source, target, edits in zip(batch["source"], batch["target"], batch["edits"]):
-                spans = [{"start": edit["start"], "end": edit["end"]} for edit in edits]
-                out.write(json.dumps({"source": source, "target": target, "edits": spans}, ensure_ascii=False) + "\n")
+            for row in zip(*(batch[c] for c in columns)):
+                line = dict(zip(columns, row))
+                if "edits" in line:
+                    line["edits"] = [{"start": edit["start"], "end": edit["end"]} for edit in line["edits"]]
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
     return len(pairs)
 
 
@@ -44,7 +48,7 @@ def unpack(packed_dir: str | Path, out_dir: str | Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset_dir", help="DatasetDict written by training.build_data")
+    parser.add_argument("dataset_dir", help="DatasetDict written by training.build_data or training.garbled_pairs")
     parser.add_argument("out_dir", help="where {train,validation,test}.jsonl.xz go")
     parser.add_argument("--max-train-pairs", type=int, default=None, help="a random sample of the train split")
     parser.add_argument("--seed", type=int, default=42)

@@ -6,7 +6,8 @@
 A ``datasets.DatasetDict`` (``source``, ``target``, ``kind``: "garbled" or "spun") that ``training.train``
 reads with ``--dataset_dir``: every train round trip of the training pairs (the held-out pair ``en-gl`` is
 never read), shuffled with ``--spun-share`` of as many spun train pairs (so that one model repairs both,
-as the default model must); validation and test: garbled pairs of the training pairs' splits only, since
+as the default model must) and ``--clean-share`` of as many clean sentences paired with themselves (kind
+"clean": without them every training source needs a change, and the model rewrites clean copy too); validation and test: garbled pairs of the training pairs' splits only, since
 that is what the seq2seq is fine-tuned for (its spun quality is measured by ``mtfix eval``).
 """
 
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pairs", type=Path, default=Path("work_data/pairs"))
     parser.add_argument("--out", type=Path, default=Path("work_data/mixed_pairs"))
     parser.add_argument("--spun-share", type=float, default=0.5, help="spun pairs per garbled pair in train")
+    parser.add_argument("--clean-share", type=float, default=0.0,
+                        help="clean train sentences, as identity pairs, per garbled pair in train")
     parser.add_argument("--validation", type=int, default=1000)
     parser.add_argument("--test", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
@@ -45,7 +48,14 @@ def main(argv: list[str] | None = None) -> None:
     spun = load_from_disk(str(args.pairs))["train"].shuffle(seed=args.seed)
     spun = spun.select(range(min(len(spun), int(len(garbled) * args.spun_share))))
     spun = spun.select_columns(["source", "target"]).add_column("kind", ["spun"] * len(spun))
-    train = concatenate_datasets([garbled, spun]).shuffle(seed=args.seed)
+    parts = [garbled, spun]
+    if args.clean_share > 0:
+        # The wire side of spun train pairs not already taken, so no sentence is both a spun and a clean example.
+        rest = load_from_disk(str(args.pairs))["train"].shuffle(seed=args.seed + 1)
+        rest = rest.select(range(min(len(rest), int(len(garbled) * args.clean_share))))
+        parts.append(Dataset.from_dict({"source": rest["target"], "target": rest["target"],
+                                        "kind": ["clean"] * len(rest)}))
+    train = concatenate_datasets(parts).shuffle(seed=args.seed)
     splits = DatasetDict(train=train, validation=garbled_split(args.roundtrip, "validation", args.validation, args.seed),
                          test=garbled_split(args.roundtrip, "test", args.test, args.seed))
     splits.save_to_disk(str(args.out))

@@ -6,7 +6,8 @@
 # JOB=originals trains the detector with its original-word head (train_detector.py --original_words); JOB may
 # name several ("originals pretraining"), which then share the GPU. JOB=families trains a detector without each spinner
 # family and one with all (training/spinner_families.py; its pairs in FAMILIES_DIR) and scores each on every family;
-# JOB=mixed continues the bundled detector on our spinner's pairs with those families mixed in (MIXED_DIR).
+# JOB=mixed continues the bundled detector on our spinner's pairs with those families mixed in (MIXED_DIR);
+# JOB=garbled continues the bundled T5 on MT round trips mixed with spun pairs (GARBLED_DIR).
 #
 #   bash training/gpu_run.sh            # on the GPU machine, from the repository root
 #
@@ -22,6 +23,7 @@ PAIRS_DIR=${PAIRS_DIR:-.devjob}
 WHEELS_DIR=${WHEELS_DIR:-.whl}
 FAMILIES_DIR=${FAMILIES_DIR:-.devjob_families}  # JOB=families: python -m training.spinner_families build --out ...
 MIXED_DIR=${MIXED_DIR:-.devjob_mixed}  # JOB=mixed: python -m training.spinner_families detector-mix ...
+GARBLED_DIR=${GARBLED_DIR:-.devjob_garbled}  # JOB=garbled: training.garbled_pairs, then training.export_pairs
 OUT=${OUT:-gpu_out}
 WORK=${WORK:-/tmp/mtfix_gpu}
 EVAL_STEPS=${EVAL_STEPS:-2000}
@@ -128,6 +130,15 @@ for job in ${JOB:-models}; do
       "$PYTHON" -c "from training.export_pairs import unpack; print('unpacked', unpack('$MIXED_DIR', '$WORK/mixed'))"
       DATASET="$WORK/mixed" detector detector_mixed 128 "${MIXED_LR:-3e-4}" --init_from "$MIXED_DIR/init" \
         --original_words 16384 & pids+=($!)
+      ;;
+    garbled)  # the bundled T5 continued on MT round trips mixed with spun pairs (GARBLED_DIR, written by
+              # python -m training.garbled_pairs, then training.export_pairs): the seq2seq of issue 17
+      "$PYTHON" -c "from training.export_pairs import unpack; print('unpacked', unpack('$GARBLED_DIR', '$WORK/garbled'))"
+      "$PYTHON" -c "from training.train import read_pairs; print(read_pairs('$WORK/garbled'))"
+      for lr in ${GARBLED_LRS:-5e-4 1e-3}; do
+        runs="$runs garbled_lr$lr"
+        WARMUP=${WARMUP:-300} seq2seq "garbled_lr$lr" "$lr" "$WORK/garbled" --init_from mtfix/models/default & pids+=($!)
+      done
       ;;
     *) echo "unknown JOB $job"; exit 2 ;;
   esac
