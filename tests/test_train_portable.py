@@ -102,3 +102,43 @@ def test_training_within_a_time_budget_saves_the_model(saved_pairs: Path, tmp_pa
 
 def test_gpu_script_parses() -> None:
     assert subprocess.run(["bash", "-n", "training/gpu_run.sh"], capture_output=True).returncode == 0
+
+
+def test_round_trips_export_without_edits_and_keep_their_kind(tmp_path: Path) -> None:
+    """Machine-translation pairs (training.garbled_pairs) have no spinner edits: they travel with their kind."""
+    rows = Dataset.from_dict({"source": ["He said the Thursday.", "Rocket fire hit."], "target": ["He said on Thursday.",
+                              "Rocket fire hit."], "kind": ["garbled", "clean"]})
+    path = tmp_path / "mixed"
+    DatasetDict(train=rows, validation=rows, test=rows).save_to_disk(path)
+    export_pairs([str(path), str(tmp_path / "xz")])
+    pairs = read_pairs(unpack(tmp_path / "xz", tmp_path / "jsonl"))
+    assert pairs["train"].column_names == ["source", "target", "kind"]
+    assert pairs["train"]["kind"] == ["garbled", "clean"] and pairs["test"]["target"][0] == "He said on Thursday."
+
+
+def test_garbled_pairs_mix_round_trips_spun_and_clean_identity_pairs(saved_pairs: Path, tmp_path: Path) -> None:
+    import json
+
+    from training.garbled_pairs import main as garbled_pairs
+    from training.roundtrip import HELD_OUT_PAIR, TRAINING_PAIRS
+
+    roundtrip = tmp_path / "roundtrip"
+    for pair in (*TRAINING_PAIRS, HELD_OUT_PAIR):
+        for split in ("train", "validation", "test"):
+            folder = roundtrip / pair / split
+            folder.mkdir(parents=True)
+            records = [{"source": f"{pair} {split} {i} the Thursday", "target": f"{pair} {split} {i} on Thursday"}
+                       for i in range(5)]
+            (folder / "shard-00000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+            (folder / "shard-00000.json").write_text("{}")  # marks the shard finished
+    out = tmp_path / "mixed"
+    garbled_pairs(["--roundtrip", str(roundtrip), "--pairs", str(saved_pairs), "--out", str(out),
+                   "--spun-share", "0.4", "--clean-share", "0.2", "--validation", "3", "--test", "4"])
+    mixed = read_pairs(out)
+    kinds = mixed["train"]["kind"]
+    garbled = 5 * len(TRAINING_PAIRS)
+    assert (kinds.count("garbled"), kinds.count("spun"), kinds.count("clean")) == (garbled, int(garbled * 0.4), int(garbled * 0.2))
+    assert not any(HELD_OUT_PAIR in s for s in list(mixed["train"]["source"]) + list(mixed["validation"]["source"]))
+    clean = [(s, t) for s, t, k in zip(mixed["train"]["source"], mixed["train"]["target"], kinds) if k == "clean"]
+    assert all(s == t for s, t in clean)
+    assert (len(mixed["validation"]), len(mixed["test"])) == (3, 4)
