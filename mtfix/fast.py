@@ -186,6 +186,29 @@ def _ct2_device(device: str) -> tuple[str, int]:
 # from an atexit hook, while the interpreter is still whole, avoids it (8 of 8 clean exits, against 6
 # of 6 aborts without it).
 _LIVE_MODELS: weakref.WeakSet[Ct2Model] = weakref.WeakSet()
+# The process that started a CTranslate2 translator, if any: this one, or the parent a child was forked from.
+_TRANSLATOR_PID: int | None = None
+
+
+def translator_started_here() -> bool:
+    """Whether this process, or the process it was forked from, has started a CTranslate2 translator: a
+    process forked from such a one blocks when it starts its own."""
+    return _TRANSLATOR_PID is not None
+
+
+def _forked_after_a_translator() -> bool:
+    return _TRANSLATOR_PID is not None and _TRANSLATOR_PID != os.getpid()
+
+
+_FORKED = False  # this process is a forked child (torch's OpenMP pool of the parent is not there)
+
+
+def _mark_forked() -> None:
+    global _FORKED
+    _FORKED = True
+
+
+os.register_at_fork(after_in_child=_mark_forked)
 
 
 @atexit.register
@@ -214,6 +237,7 @@ class Ct2Model:
         self._device = device
         self._threads = intra_threads if intra_threads is not None else (os.cpu_count() or 1)
         self._translator = None
+        self._torch: TorchEngine | None = None  # only in a child forked after a translator started
         self._special_ids = frozenset(self.tokenizer.all_special_ids)
         _LIVE_MODELS.add(self)
         if not lazy:
@@ -224,9 +248,11 @@ class Ct2Model:
         """The CTranslate2 translator, started on first use. Lattice-only repairers never start one: a
         process forked (``datasets.map(num_proc=...)``) from one that ran a translator blocks while
         starting its own."""
+        global _TRANSLATOR_PID
         if self._translator is None:
             import ctranslate2
 
+            _TRANSLATOR_PID = os.getpid()
             device_name, device_index = _ct2_device(self._device)
             self._translator = ctranslate2.Translator(str(self.ct2_path), device=device_name,
                                                       device_index=device_index, compute_type="default",
@@ -251,6 +277,10 @@ class Ct2Model:
 
         if not sentences:
             return []
+        if self._translator is None and _forked_after_a_translator():
+            # A child forked (datasets.map(num_proc=...)) from a process that ran a translator cannot start
+            # one: it would block. Torch runs the same weights (in float32, so a rare output differs).
+            return self._torch_in_fork().generate(sentences, num_beams)
         source = self._source_tokens(sentences)
         limit = int(max(len(tokens) for tokens in source) * 1.5) + 8
         if num_beams == 1:
@@ -281,6 +311,8 @@ class Ct2Model:
         """ln P(target | source) for each pair (end-of-sequence token included), as the torch version."""
         if not sources:
             return []
+        if self._translator is None and _forked_after_a_translator():
+            return self._torch_in_fork().sequence_logprobs(sources, targets)
         unique_sources = list(dict.fromkeys(sources))
         tokens_of = dict(zip(unique_sources, self._source_tokens(unique_sources)))
         target_ids = self.tokenizer(text_target=targets, truncation=True,
@@ -293,6 +325,11 @@ class Ct2Model:
         results = self.translator.score_batch([tokens_of[s] for s in sources], target_tokens, max_input_length=0,
                                               max_batch_size=_CT2_SCORE_CHUNK)
         return [float(sum(result.log_probs)) for result in results]
+
+    def _torch_in_fork(self) -> "TorchEngine":
+        if self._torch is None:
+            self._torch = TorchEngine(path=self.path, device="cpu")
+        return self._torch
 
     def _source_tokens(self, sentences: list[str]) -> list[list[str]]:
         ids = self.tokenizer(sentences, truncation=True, max_length=self.max_source_length)["input_ids"]
@@ -319,6 +356,12 @@ class TorchEngine:
     @property
     def loaded(self) -> LoadedModel:
         if self._loaded is None:
+            if _FORKED:
+                # A forked child waits forever on the parent's OpenMP threads, which it does not have, once torch
+                # runs a parallel region (as torch's own DataLoader workers do, it runs one thread).
+                import torch
+
+                torch.set_num_threads(1)
             self._loaded = load_model(self._path, device=self._device)
         return self._loaded
 

@@ -292,10 +292,16 @@ class Repairer:
         loaded model.
 
         Only the lattice without a seq2seq rescorer is forked: it is numpy and Python, while a torch or
-        CTranslate2 model may hold threads that do not survive a fork.
+        CTranslate2 model may hold threads that do not survive a fork. The rewrite pass's seq2seq starts in each
+        worker on its first rewrite, which CTranslate2 cannot do in a child of a process that ran a translator
+        (it blocks): then the batches are repaired here.
         """
+        from .fast import Ct2Model, translator_started_here
+
+        rewriter = getattr(self.backend, "rewriter", None)
         forkable = (self.workers > 1 and batches > 1 and "fork" in multiprocessing.get_all_start_methods()
-                    and self.mode == "lattice" and self.backend.rescorer is None)
+                    and self.mode == "lattice" and self.backend.rescorer is None
+                    and not (isinstance(rewriter, Ct2Model) and translator_started_here()))
         if not forkable:
             yield lambda items: map(self._repair_batch, items)
             return

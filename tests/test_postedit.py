@@ -231,3 +231,19 @@ def test_dropping_the_rewrites_gives_the_candidates_made_without_the_table(thesa
         without = generator.columns(sentence, tokens, postedit=False)
         for field in ("start", "end", "number", "channel", "kind"):
             assert np.array_equal(getattr(dropped, field), getattr(without, field)), field
+
+
+@pytest.mark.timeout(600)
+def test_workers_of_a_process_that_ran_a_translator_do_not_block_on_the_rewrite_pass():
+    """CTranslate2 blocks when a forked child of a process that ran a translator starts its own; the rewrite
+    pass starts one per worker, so such a process repairs in itself, with the same result."""
+    pytest.importorskip("ctranslate2")
+    from mtfix import Repairer
+    from mtfix.evaluation.inputs import load_garbled
+    from mtfix.fast import translator_started_here
+
+    garbled = load_garbled().sources[:64]
+    alone = Repairer(device="cpu", backend="ctranslate2", batch_size=16)
+    expected = alone.repair_many(garbled)
+    assert alone.backend.rewriter is not None and translator_started_here()
+    assert Repairer(device="cpu", backend="ctranslate2", batch_size=16, workers=2).repair_many(garbled) == expected
