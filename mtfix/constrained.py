@@ -169,7 +169,7 @@ class LatticeBackend:
         for i, before, after in zip(chosen, repaired, generated):
             # A rewrite the repair's guards would refuse leaves the lattice's repair, not the input.
             if (after.strip() and after != before and lm_gain(lm, before, after) >= weights.rewrite_min_lm_gain
-                    and not violations(sentences[i], after)):
+                    and not violations(sentences[i], after) and _keeps_digits(sentences[i], after)):
                 results[i] = (word_edits(sentences[i], after), results[i][1])
 
     def _gate_postedits(self, sentences: list[str], decoded):
@@ -257,6 +257,15 @@ def lm_gain(lm: NgramLM, before: str, after: str) -> float:
 
 def _lm_words(text: str) -> list[str]:
     return [lm_form(token.text) for token in tokenize(text)]
+
+
+def _keeps_digits(source: str, rewrite: str) -> bool:
+    """Every token of ``source`` with a digit is in ``rewrite`` as written: the guards let "3" become "three",
+    which the seq2seq writes in wire style, but a repair leaves the input's digits alone."""
+    from collections import Counter
+
+    digits = Counter(t.text for t in tokenize(source) if any(c.isdigit() for c in t.text))
+    return not digits - Counter(t.text for t in tokenize(rewrite))
 
 
 def _postedit_changes(path: list[Candidate]) -> int:

@@ -48,7 +48,9 @@ class FreeGenerator:
                 **batch,
                 num_beams=self.num_beams,
                 do_sample=False,
-                max_new_tokens=int(longest * 1.5) + 8,
+                # As max_length (decoder start token included), not max_new_tokens: the model's generation config
+                # has a max_length, and both set print a warning on every call.
+                max_length=int(longest * 1.5) + 9,
                 output_scores=True,
                 return_dict_in_generate=True,
             )

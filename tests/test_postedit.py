@@ -247,3 +247,10 @@ def test_workers_of_a_process_that_ran_a_translator_do_not_block_on_the_rewrite_
     expected = alone.repair_many(garbled)
     assert alone.backend.rewriter is not None and translator_started_here()
     assert Repairer(device="cpu", backend="ctranslate2", batch_size=16, workers=2).repair_many(garbled) == expected
+
+
+def test_a_rewrite_that_spells_out_the_inputs_digits_leaves_the_lattice_repair(lm, thesaurus):
+    garbled = "The president a conference of news gave the Monday at 3."
+    lattice_repair = _backend(lm, thesaurus, 0.3, 2).repair_sentences([garbled])[0]
+    rewriter = _ScriptedRewriter({lattice_repair: "The president gave a news conference on Monday at three."})
+    assert _rewriting_backend(lm, thesaurus, rewriter, 2, -1e6).repair_sentences([garbled]) == [lattice_repair]
