@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -156,21 +157,29 @@ class LatticeBackend:
         repair, where the news LM prefers that rewrite by ``rewrite_min_lm_gain``. The edits index the input
         sentence, with confidence 1: the sentence-level LM comparison is what accepts them."""
         from .diff import word_edits
-        from .guards import violations
+
+        chosen = [i for i, count in enumerate(rewrites) if count >= self.weights.rewrite_min_postedits]
+        for proposal in self.rewrite_proposals(sentences, [results[i][0] for i in chosen], chosen):
+            if proposal.lm_gain >= self.weights.rewrite_min_lm_gain:
+                results[proposal.index] = (word_edits(sentences[proposal.index], proposal.rewrite), results[proposal.index][1])
+
+    def rewrite_proposals(self, sentences: list[str], lattice_edits: list[list[Edit]],
+                          indices: list[int]) -> list["RewriteProposal"]:
+        """The seq2seq's rewrites of the lattice's repairs of ``sentences[i]`` for ``i`` in ``indices``
+        (``lattice_edits`` are their edits), with the news LM's gain of each over its repair. A sentence the
+        seq2seq copies, or whose rewrite keeps nothing the guards allow, has none; a rewrite that alters a name
+        or a number of the input keeps its other changes (:func:`allowed_rewrite`)."""
         from .result import apply_edits
 
-        weights = self.weights
-        chosen = [i for i, count in enumerate(rewrites) if count >= weights.rewrite_min_postedits]
-        if not chosen:
-            return
-        repaired = [apply_edits(sentences[i], results[i][0]) for i in chosen]
-        generated = [g.text for g in self.rewriter.generate(repaired)]
-        lm = self.decoder.lm
-        for i, before, after in zip(chosen, repaired, generated):
-            # A rewrite the repair's guards would refuse leaves the lattice's repair, not the input.
-            if (after.strip() and after != before and lm_gain(lm, before, after) >= weights.rewrite_min_lm_gain
-                    and not violations(sentences[i], after) and _keeps_digits(sentences[i], after)):
-                results[i] = (word_edits(sentences[i], after), results[i][1])
+        if not indices:
+            return []
+        repaired = [apply_edits(sentences[i], edits) for i, edits in zip(indices, lattice_edits)]
+        proposals = []
+        for i, before, generated in zip(indices, repaired, self.rewriter.generate(repaired)):
+            after = allowed_rewrite(sentences[i], generated.text)
+            if after is not None and after != before:
+                proposals.append(RewriteProposal(i, after, lm_gain(self.decoder.lm, before, after)))
+        return proposals
 
     def _gate_postedits(self, sentences: list[str], decoded):
         """Sentences whose best path takes fewer than ``min_postedit_changes`` post-editing rewrites, and
@@ -257,6 +266,38 @@ def lm_gain(lm: NgramLM, before: str, after: str) -> float:
 
 def _lm_words(text: str) -> list[str]:
     return [lm_form(token.text) for token in tokenize(text)]
+
+
+@dataclass
+class RewriteProposal:
+    """The seq2seq's rewrite of sentence ``index``, and ln P_LM(rewrite) - ln P_LM(the lattice's repair)."""
+    index: int
+    rewrite: str
+    lm_gain: float
+
+
+def allowed_rewrite(source: str, rewrite: str) -> str | None:
+    """What of the seq2seq's whole-sentence ``rewrite`` may replace ``source``: all of it where the repair's guards
+    pass and the input's digits stay as written; else its word changes that pass alone, where together they pass
+    too (a rewrite that turns "Forces" into "Force" keeps its other repairs); else None."""
+    from .diff import word_edits
+    from .result import apply_edits
+
+    if not rewrite.strip():
+        return None
+    if rewrite_allowed(source, rewrite):
+        return rewrite
+    edits = [edit for edit in word_edits(source, rewrite) if rewrite_allowed(source, apply_edits(source, [edit]))]
+    partial = apply_edits(source, edits)
+    return partial if edits and rewrite_allowed(source, partial) else None
+
+
+def rewrite_allowed(source: str, rewrite: str) -> bool:
+    """Whether the seq2seq's whole-sentence ``rewrite`` may replace ``source``: the repair's guards pass and
+    the input's digits stay as written."""
+    from .guards import violations
+
+    return not violations(source, rewrite) and _keeps_digits(source, rewrite)
 
 
 def _keeps_digits(source: str, rewrite: str) -> bool:
