@@ -11,6 +11,7 @@ can restore a spinner's damage but can never write anything else.
 from __future__ import annotations
 
 import math
+from collections import Counter
 import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -310,7 +311,7 @@ class CandidateGenerator:
                 channels.append(token_channels[:limit])
         extras = (self._phrase_candidates(tokens, protected) + self._damage_candidates(sentence, tokens, protected)
                   + self._collocation_candidates(tokens, protected, suspects, unsuspected)
-                  + (self._postedit_candidates(tokens) if postedit else []))
+                  + (self._postedit_candidates(tokens, protected) if postedit else []))
         # A phrase's words are written joined by one space: over any other gap (a tab, a line break, two
         # spaces) the edit would swallow layout. Damage fixes join on purpose ("Syria s" -> "Syria's").
         extras = [c for c in extras if c.kind == "damage" or all(
@@ -524,12 +525,14 @@ class CandidateGenerator:
                 scored[original] = max(scored.get(original, -math.inf), math.log(self.rates.synonym) + math.log(prob))
         return tuple(sorted(scored.items(), key=lambda kv: kv[1], reverse=True)[: self.max_candidates])
 
-    def _postedit_candidates(self, tokens: list[Token]) -> list[Candidate]:
+    def _postedit_candidates(self, tokens: list[Token], protected: set[int]) -> list[Candidate]:
         """Rewrites of garbled word spans from the post-editing phrase table, channel score
         log(rate) + log p(garbled | clean): the noisy channel of machine translation, as the thesaurus's is
-        of a spinner. Spans of words only (the table's punctuation pairs would need detokenising). The
-        table keeps names and numbers on both sides of a pair; output words found in the span keep their
-        observed case, the rest are lower case, and the first takes the span's initial capital."""
+        of a spinner. Spans of words only (the table's punctuation pairs would need detokenising). Output
+        words found in the span keep their observed case, the rest are lower case, and the first takes the
+        span's initial capital. A rewrite keeps the span's ``protected`` tokens (names, numbers) as written:
+        the table is lower case and learned that machine translation writes "Both" for "Obama", but a repair
+        that alters a name the input carries is refused whole, every other repair of its sentence with it."""
         table = self.phrase_table
         if table is None or self.rates.postedit <= 0:
             return []
@@ -545,9 +548,12 @@ class CandidateGenerator:
                 if not options:
                     continue
                 as_observed = {lowered[k]: tokens[k].text for k in range(i, j)}
+                kept = Counter(tokens[k].text for k in range(i, j) if k in protected)
                 for clean, log_p_garbled in options:
                     words = tuple(as_observed.get(word, word) for word in clean)
                     words = (match_case(words[0], tokens[i].text),) + words[1:]
+                    if kept and kept - Counter(words):
+                        continue
                     results.append(Candidate(i, j, words, log_rate + log_p_garbled, "postedit"))
         return results
 

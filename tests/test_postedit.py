@@ -71,6 +71,22 @@ def test_the_table_offers_rewrites_with_their_channel_score(thesaurus):
     assert any(c.words == ("On", "Thursday") for c in capitalised.candidates("The Thursday it rained.")[1])
 
 
+def test_rewrites_keep_the_names_and_numbers_of_their_span(thesaurus):
+    # Apertium writes "Both" for "Obama" and "White Home" for "White House", so the (lower-case) table learns
+    # "both" -> "obama" and "home" -> "house"; a rewrite that alters a name the input carries would have the
+    # guards refuse the sentence's every repair (on validation round trips: 57.84 -> 61.84 BLEU once they could not).
+    table = PhraseTable({**dict(TABLE.items()), ("both", "said"): [_option("obama said", -0.2)],
+                         ("the", "1"): [_option("one", -0.1)], ("both",): [_option("both", -0.1)]})
+    generator = CandidateGenerator(thesaurus, ChannelRates(postedit=0.2), phrase_table=table)
+    sentence = "Over the Thursday, Both said the 1 plan failed."
+    postedits = {c.words for c in generator.candidates(sentence)[1] if c.kind == "postedit"}
+    assert ("on", "Thursday") in postedits  # a protected word the rewrite keeps as written
+    assert ("Obama", "said") not in postedits and ("one",) not in postedits
+    # the same words as common words, not names, are rewritten
+    lower = {c.words for c in generator.candidates("He said both said the talks failed.")[1] if c.kind == "postedit"}
+    assert ("obama", "said") in lower
+
+
 def test_no_rewrites_without_a_rate_or_a_table(thesaurus):
     sentence = "He gave a conference of news."
     for generator in (CandidateGenerator(thesaurus, ChannelRates(postedit=0.0), phrase_table=TABLE),
@@ -237,6 +253,12 @@ def test_the_bundled_model_repairs_garbled_text():
     assert "despite an" in repaired and "in spite of" not in repaired and "the Thursday" not in repaired
     assert "Mevlut Cavusoglu" in repaired and "Idlib" in repaired
     assert repairer.repair("Cavusoglu told a news conference on Thursday.") == "Cavusoglu told a news conference on Thursday."
+    # The table learned "democrat" -> "democrats"; applied to the name "Democrat" the guards refused the sentence's
+    # every repair. A validation round trip (en-eo) whose wire copy reads "Aides think Democrats should be grateful
+    # that we are growing voter turnout and enforcement."
+    garbled = "Assistant thinks Democrat should grateful that free beaten growing voter turnout and application."
+    repaired = repairer.repair(garbled)
+    assert repaired != garbled and " Democrat " in repaired and "should be grateful" in repaired
 
 
 def test_dropping_the_rewrites_gives_the_candidates_made_without_the_table(thesaurus):
