@@ -23,6 +23,7 @@ from .model import check_file_sizes, read_settings, resolve_model_dir
 from .passthrough import QUOTE_POLICIES, overlaps, passthrough_spans, quoted_spans
 from .result import Edit, Repair, apply_edits
 from .segment import clause_spans, sentence_spans, starts_sentence
+from .text import apostrophe_style, has_apostrophe, with_apostrophe
 
 # The tokenizer of our models averages well over 3 characters a token on news copy, so a piece of
 # this many characters per token of window fits; pieces are re-checked with the real tokenizer.
@@ -177,7 +178,7 @@ class Repairer:
         for piece in pieces:
             for edit in edits_of[texts[piece.text_index][piece.start:piece.end]]:
                 edits_per_text[piece.text_index].append(edit.shifted(piece.start))
-        edits_per_text = [_capitalise_sentence_starts(text, self._outside_quotes(text, edits, edits))
+        edits_per_text = [_as_written_edits(text, self._outside_quotes(text, edits, edits))
                           for text, edits in zip(texts, edits_per_text)]
         return [Repair(text, apply_edits(text, edits), edits) for text, edits in zip(texts, edits_per_text)]
 
@@ -200,7 +201,8 @@ class Repairer:
             for piece, suspicions in zip(batch, checked):
                 found.extend(s.shifted(piece.start) for s in suspicions)
         found = self._outside_quotes(text, found, [s for s in found if s.score >= self.min_confidence])
-        return [_capitalised_suggestion(text, s) for s in found]
+        apostrophe = apostrophe_style(text)
+        return [_capitalised_suggestion(text, s, apostrophe) for s in found]
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -330,25 +332,35 @@ class Repairer:
 _FORKED_REPAIRER: "Repairer | None" = None
 
 
-def _as_written(text: str, start: int, before: str, after: str) -> str:
+def _as_written(text: str, start: int, before: str, after: str, apostrophe: str | None = None) -> str:
     """``after`` as a repair writes it in place of ``before`` at ``start``: with a capital where it replaces
     the first word of a sentence, as wire copy does (spinners lower-case sentence starts: "however the" ->
     "But the"). Only there does a repair change case: a first word it leaves alone keeps its case, and
     where a sentence starts is decided on the whole text (:func:`mtfix.segment.starts_sentence`), so a
-    hard wrap, an abbreviation or a clause piece is no start."""
+    hard wrap, an abbreviation or a clause piece is no start.
+
+    An apostrophe the repair writes anew ("Syria s" -> "Syria's", "we are" -> "we're") takes ``apostrophe``, the
+    style of the whole text (:func:`mtfix.text.apostrophe_style`): a sentence alone often shows none."""
     if before[:1].islower() and after[:1].islower() and starts_sentence(text, start):
-        return after[:1].upper() + after[1:]
+        after = after[:1].upper() + after[1:]
+    if apostrophe and not has_apostrophe(before):
+        after = with_apostrophe(after, apostrophe)
     return after
 
 
-def _capitalised_suggestion(text: str, suspicion: Suspicion) -> Suspicion:
+def _capitalised_suggestion(text: str, suspicion: Suspicion, apostrophe: str | None) -> Suspicion:
     """A suspicion's suggestion as the repair would write it."""
-    return dataclasses.replace(suspicion, suggestion=_as_written(text, suspicion.start, suspicion.text, suspicion.suggestion))
+    return dataclasses.replace(
+        suspicion, suggestion=_as_written(text, suspicion.start, suspicion.text, suspicion.suggestion, apostrophe))
 
 
-def _capitalise_sentence_starts(text: str, edits: list[Edit]) -> list[Edit]:
+def _as_written_edits(text: str, edits: list[Edit]) -> list[Edit]:
     """The edits as the repair writes them (:func:`_as_written`)."""
-    return [Edit(e.start, e.end, e.before, _as_written(text, e.start, e.before, e.after), e.score) for e in edits]
+    if not edits:
+        return edits
+    apostrophe = apostrophe_style(text)
+    return [Edit(e.start, e.end, e.before, _as_written(text, e.start, e.before, e.after, apostrophe), e.score)
+            for e in edits]
 
 
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies

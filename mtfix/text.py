@@ -49,3 +49,31 @@ def is_number(token: str) -> bool:
 def lm_form(token: str) -> str:
     """The form the language model sees: lower case, digits collapsed to 0 so numbers share statistics."""
     return re.sub(r"\d", "0", token.lower())
+
+
+_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])(['’])(?=[^\W\d_])")
+_DOUBLE_QUOTE_RE = re.compile("[\"“”]")
+
+
+def apostrophe_style(text: str) -> str | None:
+    """The apostrophe ``text`` writes: "’" (typographic) or "'" (typewriter), or None where it shows neither.
+
+    Decided by the apostrophes between letters ("don’t", "Syria's"), else by the double quotation marks
+    (curly ones go with curly apostrophes); on a tie, None."""
+    for pattern in (_APOSTROPHE_RE, _DOUBLE_QUOTE_RE):
+        marks = pattern.findall(text)
+        straight = sum(mark in "'\"" for mark in marks)
+        curly = len(marks) - straight
+        if curly != straight:
+            return "’" if curly > straight else "'"
+    return None
+
+
+def has_apostrophe(text: str) -> bool:
+    """Whether ``text`` has an apostrophe between letters."""
+    return bool(_APOSTROPHE_RE.search(text))
+
+
+def with_apostrophe(text: str, apostrophe: str) -> str:
+    """``text`` with each apostrophe between letters written as ``apostrophe``."""
+    return _APOSTROPHE_RE.sub(apostrophe, text)

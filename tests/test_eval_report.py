@@ -381,6 +381,42 @@ def test_synthetic_test_set_is_read_from_the_saved_pairs(tmp_path, capsys):
     assert report["edits"]["score"] == pytest.approx(100.0)
 
 
+def test_synthetic_sentences_are_repaired_as_the_articles_they_came_from(tmp_path, capsys, monkeypatch):
+    """One document per article and spin (its identity pairs one more), as a spun article reaches mtfix;
+    --each-line repairs every line alone."""
+    datasets = pytest.importorskip("datasets")
+    from mtfix.evaluation import cli
+    from mtfix.evaluation.inputs import load_synthetic
+
+    rows = {
+        "id": ["bbc-1/0/0", "bbc-1/0/1", "bbc-1/2/0", "bbc-1/2/clean", "abc-7/0/0"],
+        "article_id": ["bbc-1", "bbc-1", "bbc-1", "bbc-1", "abc-7"],
+        "source": ["he stated it", "he declared it", "the navy help", "the navy", "a clean line"],
+        "target": ["he said it", "he said it", "the military support", "the navy", "a clean line"],
+    }
+    datasets.DatasetDict({"test": datasets.Dataset.from_dict(rows)}).save_to_disk(str(tmp_path / "pairs"))
+    assert load_synthetic(tmp_path / "pairs").documents == (0, 1, 0, 2, 3)
+
+    calls = []
+
+    def load_repairer(model, batch_size):
+        def repair(texts):
+            calls.append(list(texts))
+            return list(texts)
+        return repair
+
+    monkeypatch.setattr(cli, "load_repairer", load_repairer)
+    args = ["--test-set", "synthetic", "--data-dir", str(tmp_path / "pairs"), "--model", "default", "--format", "json"]
+    code, out, err = run_eval(args, capsys)
+    assert code == 0, err
+    assert calls[0] == ["he stated it\n\nthe navy help", "he declared it", "the navy", "a clean line"]
+    assert json.loads(out)["documents"] == 4
+    calls.clear()
+    code, out, err = run_eval(args + ["--each-line"], capsys)
+    assert code == 0, err
+    assert calls[0] == rows["source"] and json.loads(out)["documents"] is None
+
+
 # ---------------------------------------------------------------------------------------------
 # The out-of-distribution (hand-spun) test set
 
@@ -485,7 +521,7 @@ def test_html_report_renders_in_headless_chromium(hypothesis, tmp_path, capsys):
 
 def test_the_seed_is_repaired_as_one_document():
     """The seed's paragraphs go to the model as one text, as `mtfix repair` reads the file; other sets a line at a time."""
-    from mtfix.evaluation.report import repair_document, run_repair
+    from mtfix.evaluation.report import run_repair
 
     calls = []
 
@@ -494,11 +530,27 @@ def test_the_seed_is_repaired_as_one_document():
         return [text.replace("navy", "military") for text in texts]
 
     seed = load_seed()
-    assert seed.document
-    output, _ = run_repair(repair, seed.sources, seed.document)
+    assert seed.documents is not None and set(seed.documents) == {0}
+    output, _ = run_repair(repair, seed.sources, seed.documents)
     assert len(calls) == 1 and len(calls[0]) == 1 and calls[0][0].count("\n\n") == len(seed.scored_lines) - 1
     assert [line for line in output if line] == [line.replace("navy", "military") for line in seed.sources if line.strip()]
     run_repair(repair, ["a navy", "", "the navy"])
     assert calls[-1] == ["a navy", "the navy"]
     with pytest.raises(RuntimeError, match="paragraphs"):
-        repair_document(lambda texts: [texts[0].replace("\n\n", " ")], ["one", "two"])
+        run_repair(lambda texts: [text.replace("\n\n", " ") for text in texts], ["one", "two"], [0, 0])
+
+
+def test_lines_of_a_document_are_repaired_together_in_one_call():
+    """Documents interleaved with each other and with blank lines: one text each, in one call, lines back in place."""
+    from mtfix.evaluation.report import run_repair
+
+    calls = []
+
+    def repair(texts):
+        calls.append(list(texts))
+        return [text.upper() for text in texts]
+
+    output, throughput = run_repair(repair, ["a", "b", "", "c", "d"], documents=[0, 1, 1, 0, 2])
+    assert calls == [["a\n\nc", "b", "d"]]
+    assert output == ["A", "B", "", "C", "D"] and throughput.sentences == 4
+

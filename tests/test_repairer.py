@@ -8,6 +8,7 @@ import pytest
 
 import mtfix
 from mtfix import Edit, Repair, Repairer
+from mtfix.lattice import Suspicion
 from mtfix.result import apply_edits
 
 DOCUMENT = (
@@ -259,3 +260,38 @@ def test_an_edit_that_only_changes_case_is_dropped(tiny_repairer, monkeypatch):
     result = tiny_repairer.repair_with_edits(text)
     assert result.text == "the navy said it"
     assert [(e.before, e.after) for e in result.edits] == [("stated", "said")]
+
+
+def test_a_restored_apostrophe_follows_the_typography_of_the_whole_text(tiny_repairer, monkeypatch):
+    """A sentence alone often shows no apostrophe: the lattice writes "'" there, the text may write "’"."""
+
+    def propose(sentences):
+        return [[Edit(s.index("Syria"), s.index("Syria") + 7, "Syria\u00a0s", "Syria's", 0.99)] if "Syria" in s else []
+                for s in sentences]
+
+    monkeypatch.setattr(tiny_repairer.backend, "propose", propose)
+    second = "The army of Syria\u00a0s government said it would go on."
+    curly = "The minister’s aide said the talks had failed.\n\n" + second
+    assert tiny_repairer.repair(curly).endswith("The army of Syria’s government said it would go on.")
+    straight = "The minister's aide said the talks had failed.\n\n" + second
+    assert tiny_repairer.repair(straight).endswith("The army of Syria's government said it would go on.")
+    assert tiny_repairer.repair(second) == "The army of Syria's government said it would go on."
+
+    def check(sentences, min_score):
+        return [[Suspicion(s.index("Syria"), s.index("Syria") + 7, "Syria\u00a0s", "Syria's", 0.99, [])]
+                if "Syria" in s else [] for s in sentences]
+
+    monkeypatch.setattr(tiny_repairer.backend, "check", check, raising=False)
+    assert [s.suggestion for s in tiny_repairer.check(curly)] == ["Syria’s"]
+
+
+def test_apostrophe_style_reads_apostrophes_then_quotation_marks():
+    from mtfix.text import apostrophe_style, with_apostrophe
+
+    assert apostrophe_style("don’t, isn’t, it's") == "’"
+    assert apostrophe_style("don't") == "'"
+    assert apostrophe_style("“Yes,” he said.") == "’"
+    assert apostrophe_style('"Yes," he said.') == "'"
+    assert apostrophe_style("the 'quoted' word, 5' tall") is None  # no apostrophe between letters
+    assert apostrophe_style("no marks at all") is None
+    assert with_apostrophe("we're Syria's 'own'", "’") == "we’re Syria’s 'own'"

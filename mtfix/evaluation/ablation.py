@@ -23,7 +23,7 @@ import sacrebleu
 from mtfix.evaluation.inputs import DEFAULT_SYNTHETIC_DIR, split_lines
 from mtfix.evaluation.metrics.overcorrection import changed_words
 from mtfix import Repairer
-from mtfix.evaluation.report import repair_document
+from mtfix.evaluation.report import run_repair
 from mtfix.text import words
 
 SEEDS = Path(__file__).resolve().parent / "testsets"
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> str:
             if repairer is None:
                 outputs = list(sources)
             elif set_name == "seed article":  # one article: repaired whole, as mtfix repair reads it
-                outputs = repair_document(repairer.repair_many, sources)
+                outputs, _ = run_repair(repairer.repair_many, sources, documents=[0] * len(sources))
             else:
                 outputs = repairer.repair_many(sources)
             seconds += time.perf_counter() - started

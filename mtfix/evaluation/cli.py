@@ -12,6 +12,7 @@ Exit status: 0 on success, 2 on bad arguments or unusable input (one line on std
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="md", help="report format (default: md)")
     parser.add_argument("-o", "--output", type=Path, help="write the report here (default: standard output)")
     parser.add_argument("--batch-size", type=int, help="sentences per model batch (with --model)")
+    parser.add_argument(
+        "--each-line", action="store_true",
+        help="with --model, repair each line on its own, also in the test sets made of documents (the seed is one "
+             "article, the synthetic split's sentences belong to articles; by default the lines of a document are "
+             "repaired as one text, as mtfix repair reads a file)")
     parser.add_argument("--top", type=int, default=5, help="how many most improved/damaged sentences (default: 5)")
     return parser
 
@@ -95,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"the folder of --output does not exist: {args.output.parent}")
     try:
         eval_set = load_eval_set(args, parser)
+        if args.each_line:
+            eval_set = dataclasses.replace(eval_set, documents=None)
         if args.hypothesis is not None:
             report = build_report(
                 eval_set, hypotheses=read_lines(args.hypothesis), system_label=str(args.hypothesis), top=args.top

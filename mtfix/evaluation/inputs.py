@@ -8,6 +8,7 @@ have text where the source is blank, otherwise the files are misaligned. Every p
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -36,9 +37,11 @@ class EvalSet:
     references: list[list[str]]
     source_label: str
     reference_labels: list[str]
-    # The lines are the paragraphs of one document (the seed article): a model repairs them as one text,
-    # as ``mtfix repair`` reads a file, so that what it decides for the document (quotations) is decided once.
-    document: bool = False
+    # The document each line belongs to (None: each line is one): a model repairs the lines of a document as
+    # the paragraphs of one text, as ``mtfix repair`` reads a file, so that what it decides for a document
+    # (quotations, typography) is decided on all of it. The seed is one document; the synthetic split's
+    # sentences belong to the articles they were taken from.
+    documents: tuple[int, ...] | None = None
 
     @property
     def scored_lines(self) -> list[int]:
@@ -128,7 +131,7 @@ def load_seed() -> EvalSet:
     with resources.as_file(folder / SEED_SOURCE) as source, resources.as_file(folder / SEED_REFERENCE) as reference:
         eval_set = load_files(source, [reference])
     return EvalSet("seed", eval_set.sources, eval_set.references, f"seed:{SEED_SOURCE}", [f"seed:{SEED_REFERENCE}"],
-                   document=True)
+                   documents=(0,) * len(eval_set.sources))
 
 
 def load_synthetic(data_dir: str | Path = DEFAULT_SYNTHETIC_DIR) -> EvalSet:
@@ -153,7 +156,15 @@ def load_synthetic(data_dir: str | Path = DEFAULT_SYNTHETIC_DIR) -> EvalSet:
     sources = [" ".join(text.split()) for text in test["source"]]
     targets = [" ".join(text.split()) for text in test["target"]]
     label = f"synthetic:{data_dir}[test]"
-    return make_eval_set("synthetic", sources, [targets], f"{label}.source", [f"{label}.target"])
+    eval_set = make_eval_set("synthetic", sources, [targets], f"{label}.source", [f"{label}.target"])
+    if "id" not in test.column_names or "article_id" not in test.column_names:
+        return eval_set
+    # A spun article is its sentences under one spinner seed (id: <article>/<sentence>/<spin number>); the
+    # identity pairs (".../clean") of an article make a clean document of their own.
+    numbers: dict[tuple[str, str], int] = {}
+    documents = tuple(numbers.setdefault((article, pair_id.rsplit("/", 1)[-1]), len(numbers))
+                      for article, pair_id in zip(test["article_id"], test["id"]))
+    return dataclasses.replace(eval_set, documents=documents)
 
 
 def load_ood(data_dir: str | Path = DEFAULT_OOD_DIR) -> EvalSet:

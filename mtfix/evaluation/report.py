@@ -125,6 +125,8 @@ class Report:
     system: str
     lines: int
     segments: int
+    # How many documents the lines were repaired as (their lines as one text each); None: each line alone.
+    documents: int | None
     corpus: list[Comparison]
     edits: MetricResult
     preservation: MetricResult
@@ -158,28 +160,27 @@ def machine_info() -> Machine:
     )
 
 
-def repair_document(repair: RepairFunction, paragraphs: Sequence[str]) -> list[str]:
-    """Repair ``paragraphs`` as the one document they are, joined by blank lines as in a file, and
-    return them repaired one a paragraph (a repair never adds or removes a line break)."""
-    repaired = repair(["\n\n".join(paragraphs)])[0].split("\n\n")
-    if len(repaired) != len(paragraphs):
-        raise RuntimeError(f"the repaired document has {len(repaired)} paragraphs, not {len(paragraphs)}")
-    return repaired
-
-
-def run_repair(repair: RepairFunction, lines: Sequence[str], document: bool = False) -> tuple[list[str], Throughput]:
-    """Repair the non-blank ``lines`` (blank ones stay blank), each on its own or, with ``document``, as
-    the paragraphs of one text, and time it."""
+def run_repair(repair: RepairFunction, lines: Sequence[str],
+               documents: Sequence[int] | None = None) -> tuple[list[str], Throughput]:
+    """Repair the non-blank ``lines`` (blank ones stay blank), each on its own or, with ``documents`` (the
+    document of each line), the lines of a document as the paragraphs of one text, joined by blank lines as
+    in a file; all in one call to ``repair``, and timed."""
     positions = [index for index, line in enumerate(lines) if line.strip()]
+    groups: dict[int, list[int]] = {}
+    for index in positions:
+        groups.setdefault(index if documents is None else documents[index], []).append(index)
     started = time.perf_counter()
-    texts = [lines[index] for index in positions]
-    repaired = repair_document(repair, texts) if document else repair(texts)
+    repaired = repair(["\n\n".join(lines[index] for index in group) for group in groups.values()])
     seconds = time.perf_counter() - started
-    if len(repaired) != len(positions):
-        raise RuntimeError(f"the repairer returned {len(repaired)} texts for {len(positions)} inputs")
+    if len(repaired) != len(groups):
+        raise RuntimeError(f"the repairer returned {len(repaired)} texts for {len(groups)} inputs")
     output = ["" for _ in lines]
-    for index, text in zip(positions, repaired):
-        output[index] = " ".join(text.split("\n"))
+    for group, text in zip(groups.values(), repaired):
+        paragraphs = text.split("\n\n")  # a repair never adds or removes a line break
+        if len(paragraphs) != len(group):
+            raise RuntimeError(f"a repaired document has {len(paragraphs)} paragraphs, not {len(group)}")
+        for index, paragraph in zip(group, paragraphs):
+            output[index] = " ".join(paragraph.split("\n"))
     throughput = Throughput(len(positions), seconds, len(positions) / seconds if seconds > 0 else float("inf"))
     return output, throughput
 
@@ -202,7 +203,7 @@ def build_report(
     throughput = None
     if hypotheses is None:
         assert repair is not None
-        hypotheses, throughput = run_repair(repair, eval_set.sources, eval_set.document)
+        hypotheses, throughput = run_repair(repair, eval_set.sources, eval_set.documents)
     check_hypotheses(eval_set, hypotheses, system_label or "the hypotheses")
 
     scored = eval_set.scored_lines
@@ -229,7 +230,8 @@ def build_report(
 
     overcorrection = None
     if repair is not None:
-        repaired_references, _ = run_repair(repair, references[0], eval_set.document)
+        documents = None if eval_set.documents is None else [eval_set.documents[index] for index in scored]
+        repaired_references, _ = run_repair(repair, references[0], documents)
         overcorrection = OverCorrection().compute(references[0], repaired_references, references)
 
     def shown(score: SentenceScore) -> SentenceChange:
@@ -256,6 +258,7 @@ def build_report(
         system=system_label,
         lines=len(eval_set.sources),
         segments=len(scored),
+        documents=None if eval_set.documents is None else len({eval_set.documents[index] for index in scored}),
         corpus=corpus,
         edits=EditF05().compute(sources, outputs, references),
         preservation=Preservation().compute(sources, outputs, references),
@@ -317,6 +320,12 @@ def _overcorrection_summary(result: MetricResult | None) -> str:
         f"{result.score:.2f}% of words changed when the reference is the input "
         f"({d['changed_words']} of {d['words']} words; {d['changed_segments']} of {d['segments']} lines touched)"
     )
+
+
+def _unit_summary(report: Report) -> str:
+    if report.documents is None:
+        return "each line on its own"
+    return f"as {report.documents:,} document(s): the lines of each as the paragraphs of one text"
 
 
 def _throughput_summary(report: Report) -> str:
@@ -421,6 +430,7 @@ def render_markdown(report: Report) -> str:
     lines += [
         "## Run",
         "",
+        f"- repaired: {_unit_summary(report)}",
         f"- throughput: {_throughput_summary(report)}",
         f"- machine: {_md(_machine_summary(report.machine))}",
         f"- versions: {', '.join(f'{name} {version}' for name, version in report.versions.items())}; {report.created}",
@@ -618,6 +628,7 @@ $damaged
 
 <h2>Run</h2>
 <dl>
+<dt>repaired</dt><dd>$unit</dd>
 <dt>throughput</dt><dd>$throughput</dd>
 <dt>machine</dt><dd>$machine</dd>
 <dt>versions</dt><dd>$versions</dd>
@@ -674,6 +685,7 @@ def render_html(report: Report) -> str:
         plot=render_plot(report.sentences),
         improved=_html_sentences(report.improved),
         damaged=_html_sentences(report.damaged),
+        unit=e(_unit_summary(report)),
         throughput=e(_throughput_summary(report)),
         machine=e(_machine_summary(report.machine)),
         versions=e(", ".join(f"{name} {version}" for name, version in report.versions.items())),
