@@ -415,6 +415,11 @@ def test_synthetic_sentences_are_repaired_as_the_articles_they_came_from(tmp_pat
     code, out, err = run_eval(args + ["--each-line"], capsys)
     assert code == 0, err
     assert calls[0] == rows["source"] and json.loads(out)["documents"] is None
+    hypothesis = tmp_path / "hyp.txt"
+    hypothesis.write_text("\n".join(rows["target"]) + "\n", encoding="utf-8")
+    code, out, err = run_eval(args[:4] + ["--hypothesis", str(hypothesis)], capsys)
+    assert code == 0, err
+    assert "- repaired: not here: the hypotheses were given" in out
 
 
 # ---------------------------------------------------------------------------------------------

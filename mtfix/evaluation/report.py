@@ -125,7 +125,8 @@ class Report:
     system: str
     lines: int
     segments: int
-    # How many documents the lines were repaired as (their lines as one text each); None: each line alone.
+    # How many documents the lines were repaired as (their lines as one text each); None: each line alone, or
+    # the hypotheses were given (not repaired here).
     documents: int | None
     corpus: list[Comparison]
     edits: MetricResult
@@ -258,7 +259,8 @@ def build_report(
         system=system_label,
         lines=len(eval_set.sources),
         segments=len(scored),
-        documents=None if eval_set.documents is None else len({eval_set.documents[index] for index in scored}),
+        documents=(None if repair is None or eval_set.documents is None
+                   else len({eval_set.documents[index] for index in scored})),
         corpus=corpus,
         edits=EditF05().compute(sources, outputs, references),
         preservation=Preservation().compute(sources, outputs, references),
@@ -324,7 +326,8 @@ def _overcorrection_summary(result: MetricResult | None) -> str:
 
 def _unit_summary(report: Report) -> str:
     if report.documents is None:
-        return "each line on its own"
+        repaired_here = report.throughput is not None or report.overcorrection is not None
+        return "each line on its own" if repaired_here else "not here: the hypotheses were given"
     return f"as {report.documents:,} document(s): the lines of each as the paragraphs of one text"
 
 
