@@ -96,7 +96,8 @@ class Repairer:
 
     Code, JSON/YAML/CSV, markup, tables and lists of identifiers (see :mod:`mtfix.passthrough`) are
     always passed through unchanged, and a repair never changes the case of a word: only a word it
-    writes in place of the first word of a sentence takes a capital.
+    writes in place of the first word of a sentence takes a capital. An apostrophe it writes anew takes the
+    style of the text it repairs (each of ``texts`` in :meth:`repair_many`): curly or straight.
     """
 
     def __init__(
