@@ -548,11 +548,11 @@ class CandidateGenerator:
                 if not options:
                     continue
                 as_observed = {lowered[k]: tokens[k].text for k in range(i, j)}
-                kept = Counter(tokens[k].text for k in range(i, j) if k in protected)
+                kept = [tokens[k].text for k in range(i, j) if k in protected]
                 for clean, log_p_garbled in options:
                     words = tuple(as_observed.get(word, word) for word in clean)
                     words = (match_case(words[0], tokens[i].text),) + words[1:]
-                    if kept and kept - Counter(words):
+                    if kept and not _keeps(kept, words):
                         continue
                     results.append(Candidate(i, j, words, log_rate + log_p_garbled, "postedit"))
         return results
@@ -615,3 +615,10 @@ def _invert_phrase_swaps() -> dict[str, list[tuple[str, float]]]:
         for variant in variants:
             inverse.setdefault(variant.lower(), []).append((original, 1.0 / len(variants)))
     return inverse
+
+
+def _keeps(kept: list[str], words: tuple[str, ...]) -> bool:
+    """Whether ``words`` hold every token of ``kept``, as often as ``kept`` does (usually one name)."""
+    if len(kept) == 1:
+        return kept[0] in words
+    return not Counter(kept) - Counter(words)
