@@ -25,7 +25,7 @@ from .lexicon import PHRASE_SWAPS, Thesaurus, plain_inverse
 from .morph import inflect, lemmas
 from .phrase_table import PhraseTable
 from .pivot import PivotParaphrases
-from .text import Token, is_word, tokenize
+from .text import Token, apostrophe_style, is_word, tokenize
 
 if TYPE_CHECKING:
     from .lm import NgramLM
@@ -54,7 +54,6 @@ _NUMBER_UNITS = frozenset(
 )
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _APOSTROPHE_GAP = re.compile(r"[\u00a0 ]")
-_CURLY_QUOTES = "\u2018\u2019\u201c\u201d"
 
 
 class Candidate(NamedTuple):
@@ -548,11 +547,11 @@ class CandidateGenerator:
                 if not options:
                     continue
                 as_observed = {lowered[k]: tokens[k].text for k in range(i, j)}
-                kept = [tokens[k].text for k in range(i, j) if k in protected]
+                kept = Counter(tokens[k].text for k in range(i, j) if k in protected)
                 for clean, log_p_garbled in options:
                     words = tuple(as_observed.get(word, word) for word in clean)
                     words = (match_case(words[0], tokens[i].text),) + words[1:]
-                    if kept and not _keeps(kept, words):
+                    if kept and kept - Counter(words):
                         continue
                     results.append(Candidate(i, j, words, log_rate + log_p_garbled, "postedit"))
         return results
@@ -565,8 +564,8 @@ class CandidateGenerator:
     def _damage_candidates(self, sentence: str, tokens: list[Token], protected: set[int]) -> list[Candidate]:
         results = []
         log_rate = math.log(self.rates.damage)
-        # A restored possessive follows the text's own typography: curly where it has curly quotes.
-        apostrophe = "\u2019" if any(mark in sentence for mark in _CURLY_QUOTES) else "'"
+        # A restored possessive follows the sentence's own typography (the Repairer then applies the whole text's).
+        apostrophe = apostrophe_style(sentence) or "'"
         for i, token in enumerate(tokens):
             lower = token.text.lower()
             # a/an left behind for the old noun: offer the other article; the LM checks agreement.
@@ -615,10 +614,3 @@ def _invert_phrase_swaps() -> dict[str, list[tuple[str, float]]]:
         for variant in variants:
             inverse.setdefault(variant.lower(), []).append((original, 1.0 / len(variants)))
     return inverse
-
-
-def _keeps(kept: list[str], words: tuple[str, ...]) -> bool:
-    """Whether ``words`` hold every token of ``kept``, as often as ``kept`` does (usually one name)."""
-    if len(kept) == 1:
-        return kept[0] in words
-    return not Counter(kept) - Counter(words)

@@ -203,7 +203,7 @@ class Repairer:
                 found.extend(s.shifted(piece.start) for s in suspicions)
         found = self._outside_quotes(text, found, [s for s in found if s.score >= self.min_confidence])
         apostrophe = apostrophe_style(text)
-        return [_capitalised_suggestion(text, s, apostrophe) for s in found]
+        return [_as_written_suggestion(text, s, apostrophe) for s in found]
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -349,7 +349,7 @@ def _as_written(text: str, start: int, before: str, after: str, apostrophe: str 
     return after
 
 
-def _capitalised_suggestion(text: str, suspicion: Suspicion, apostrophe: str | None) -> Suspicion:
+def _as_written_suggestion(text: str, suspicion: Suspicion, apostrophe: str | None) -> Suspicion:
     """A suspicion's suggestion as the repair would write it."""
     return dataclasses.replace(
         suspicion, suggestion=_as_written(text, suspicion.start, suspicion.text, suspicion.suggestion, apostrophe))

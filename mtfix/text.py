@@ -53,14 +53,15 @@ def lm_form(token: str) -> str:
 
 _APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])(['’])(?=[^\W\d_])")
 _DOUBLE_QUOTE_RE = re.compile("[\"“”]")
+_CURLY_SINGLE_QUOTE_RE = re.compile("[‘’]")  # a straight one is no evidence: it may be a foot or a prime
 
 
 def apostrophe_style(text: str) -> str | None:
     """The apostrophe ``text`` writes: "’" (typographic) or "'" (typewriter), or None where it shows neither.
 
     Decided by the apostrophes between letters ("don’t", "Syria's"), else by the double quotation marks
-    (curly ones go with curly apostrophes); on a tie, None."""
-    for pattern in (_APOSTROPHE_RE, _DOUBLE_QUOTE_RE):
+    (curly ones go with curly apostrophes), else by curly single quotation marks; on a tie, None."""
+    for pattern in (_APOSTROPHE_RE, _DOUBLE_QUOTE_RE, _CURLY_SINGLE_QUOTE_RE):
         marks = pattern.findall(text)
         straight = sum(mark in "'\"" for mark in marks)
         curly = len(marks) - straight
