@@ -224,7 +224,8 @@ class Ct2Model:
         model_dir: an mtfix model directory (converted on first use, see :func:`convert`).
         quantization: "int8" (the fast default on CPU) or "float32" (the torch model's exact numbers), ...
         device: "auto", "cpu", "cuda", "cuda:N".
-        intra_threads: threads per call; default: the machine's CPU count.
+        intra_threads: threads per call; default: the machine's CPU count. A translator not started yet
+            takes the value of the ``intra_threads`` attribute when it starts.
         lazy: start the CTranslate2 translator on first use, not now.
     """
 
@@ -235,7 +236,7 @@ class Ct2Model:
         self.tokenizer = load_tokenizer(self.path)
         self.ct2_path = convert(self.path, quantization)
         self._device = device
-        self._threads = intra_threads if intra_threads is not None else (os.cpu_count() or 1)
+        self.intra_threads = intra_threads if intra_threads is not None else (os.cpu_count() or 1)
         self._translator = None
         self._torch: TorchEngine | None = None  # only in a child forked after a translator started
         self._special_ids = frozenset(self.tokenizer.all_special_ids)
@@ -256,7 +257,7 @@ class Ct2Model:
             device_name, device_index = _ct2_device(self._device)
             self._translator = ctranslate2.Translator(str(self.ct2_path), device=device_name,
                                                       device_index=device_index, compute_type="default",
-                                                      intra_threads=self._threads)
+                                                      intra_threads=self.intra_threads)
         return self._translator
 
     @property

@@ -129,11 +129,13 @@ class _ScriptedRewriter:
     def __init__(self, rewrites: dict[str, str]):
         self.rewrites = rewrites
         self.seen: list[str] = []
+        self.calls = 0
 
     def generate(self, sentences: list[str], num_beams: int = 1):
         from mtfix.generate import Generated
 
         self.seen += sentences
+        self.calls += 1
         return [Generated(self.rewrites.get(s, s), []) for s in sentences]
 
 
@@ -163,6 +165,26 @@ def test_the_seq2seq_rewrites_sentences_with_enough_rewrites_where_the_lm_prefer
     assert fewer.seen == []
     # 0 turns the rewrite pass off
     assert _rewriting_backend(lm, thesaurus, _ScriptedRewriter({lattice_repair: better}), 0, 0.0).rewriter is None
+
+
+def test_the_rewrite_pass_runs_once_over_all_the_batches_of_a_call(lm, thesaurus):
+    # CTranslate2 on CPU costs per call more than per sentence: the sentences a call rewrites go together,
+    # whatever the batches its lattice search takes, and the repairs are those of a sentence at a time.
+    first = "The president a conference of news gave the Monday."
+    second = "The minister a conference of news gave the Monday."
+    sentences = [first, NEWS[2], second, NEWS[3]]
+    repairs = {first: "The president a news conference gave on Monday.",
+               second: "The minister a news conference gave on Monday."}
+    assert _backend(lm, thesaurus, 0.3, 2).repair_sentences([first, second]) == [repairs[first], repairs[second]]
+    better = {repairs[first]: "The president gave a news conference on Monday.",
+              repairs[second]: "The minister gave a news conference on Monday."}
+    rewriter = _ScriptedRewriter(better)
+    batched = _rewriting_backend(lm, thesaurus, rewriter, min_postedits=2, min_lm_gain=-1e6)
+    edits = batched.propose(sentences, batch_size=1)
+    assert rewriter.calls == 1 and rewriter.seen == [repairs[first], repairs[second]]
+    alone = _rewriting_backend(lm, thesaurus, _ScriptedRewriter(better), min_postedits=2, min_lm_gain=-1e6)
+    assert edits == [alone.propose([sentence])[0] for sentence in sentences]
+    assert edits[0] and edits[2] and not edits[1] and not edits[3]
 
 
 def test_a_rewrite_the_guards_refuse_leaves_the_lattice_repair(lm, thesaurus):

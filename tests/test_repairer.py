@@ -174,6 +174,51 @@ def test_forked_workers_run_one_blas_thread_each_and_leave_interrupts_to_their_p
         assert death_signal == signal.SIGTERM  # a worker ends with its parent, silently
 
 
+def _rewriter_threads() -> int:
+    from mtfix import repairer
+
+    return repairer._FORKED_REPAIRER.backend.rewriter.intra_threads
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_a_forked_worker_starts_the_rewrite_translator_with_one_thread():
+    pytest.importorskip("ctranslate2")
+    import multiprocessing
+
+    from mtfix import Repairer, repairer
+    from mtfix.fast import Ct2Model
+
+    parent = Repairer(device="cpu", backend="ctranslate2")
+    assert isinstance(parent.backend.rewriter, Ct2Model) and parent.backend.rewriter.intra_threads >= 1
+    repairer._FORKED_REPAIRER = parent
+    try:
+        with multiprocessing.get_context("fork").Pool(1, initializer=repairer._start_worker) as pool:
+            assert pool.apply(_rewriter_threads) == 1  # the workers already fill the cores
+    finally:
+        repairer._FORKED_REPAIRER = None
+
+
+@pytest.mark.parametrize("pieces, workers, sizes", [
+    (8192, 2, [512] * 16),
+    (700, 2, [350] * 2),  # not 512 + 188: the second worker would idle through half the call
+    (1500, 2, [375] * 4),
+    (700, 1, [350] * 2),
+    (100, 2, [50] * 2),
+    (20, 2, [20]),  # one batch
+])
+def test_lattice_work_items_are_equal_multiples_of_the_workers_longest_first(pieces, workers, sizes):
+    from types import SimpleNamespace
+
+    from mtfix.repairer import Repairer
+
+    texts = [f"sentence {'x' * n}" for n in range(pieces)]  # shortest first, as repair_many sorts them
+    items = Repairer._work_items(SimpleNamespace(mode="lattice", batch_size=32, workers=workers), texts)
+    assert [len(item) for item in items] == sizes
+    assert [text for item in reversed(items) for text in item] == texts
+    free = Repairer._work_items(SimpleNamespace(mode="free", batch_size=32, workers=workers), texts)
+    assert all(len(item) <= 32 for item in free) and sorted(t for item in free for t in item) == sorted(texts)
+
+
 class _Stop(BaseException):
     pass
 
