@@ -86,7 +86,8 @@ class _Replay:
     def __init__(self, recorded: dict[str, Recorded], gate: Gate | None):
         self.recorded, self.gate = recorded, gate
 
-    def propose(self, sentences: list[str]) -> list[list[Edit]]:
+    def propose(self, sentences: list[str], batch_size: int | None = None) -> list[list[Edit]]:
+        # batch_size: the lattice's signature, which the repairer calls in lattice mode; a replay has no search
         entries = [self.recorded[sentence] for sentence in sentences]
         return [entry.rewrite_edits if self.gate is not None and self.gate.passes(entry) else entry.lattice_edits
                 for entry in entries]
